@@ -1,0 +1,140 @@
+"""The ``simsuite`` command line: a thin layer over the Python API (no science here).
+
+Exit status: 0 success, 2 bad input (one line naming file, field and problem),
+1 runtime failure, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from simsuite.errors import InputError, SimsuiteError
+
+EXIT_BAD_INPUT = 2
+EXIT_RUNTIME = 1
+EXIT_INTERRUPTED = 130
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="simsuite")
+def cli() -> None:
+    """Monte Carlo comparison of value-based payment contracts."""
+
+
+@cli.command()
+@click.argument("scenario", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("--sims", type=click.IntRange(min=100), default=None, help="Number of simulations (overrides run.simulations).")
+@click.option("--seed", type=click.IntRange(min=0, max=2**63 - 1), default=None, help="Random seed (overrides run.seed).")
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="Threads for the kernels (default: all cores).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"), show_default=True, help="Directory for results.nc, summary.csv and loss_distribution.png.")
+def run(scenario: Path, sims: int | None, seed: int | None, threads: int | None, out_dir: Path) -> None:
+    """Simulate SCENARIO, print the comparison table and write the results."""
+    from simsuite.engine import options_for
+    from simsuite.engine import run as run_scenario
+    from simsuite.output import atomic_path
+    from simsuite.plots import loss_distribution
+    from simsuite.results import write_netcdf
+    from simsuite.scenario import load_scenario
+    from simsuite.summary_table import comparison_table, run_header
+
+    sc = load_scenario(scenario)
+    options = options_for(sc, sims=sims, seed=seed, threads=threads)
+    _prepare_out_dir(out_dir)
+    started = time.perf_counter()
+    ds = run_scenario(sc, options)
+    elapsed = time.perf_counter() - started
+
+    click.echo(run_header(ds))
+    click.echo()
+    click.echo(comparison_table(ds))
+    click.echo()
+    write_netcdf(ds, out_dir / "results.nc")
+    with atomic_path(out_dir / "summary.csv") as tmp:
+        table = ds["summary"].to_pandas()
+        table.join(ds["summary_se"].to_pandas().add_suffix("_se")).to_csv(tmp)
+    with atomic_path(out_dir / "loss_distribution.png") as tmp:
+        loss_distribution(ds).savefig(tmp, dpi=120, format="png")
+    click.echo(f"simulated in {elapsed:.1f} s; wrote {out_dir}/results.nc, summary.csv, loss_distribution.png")
+
+
+@cli.command()
+@click.argument("scenario", type=click.Path(dir_okay=True, path_type=Path))
+def validate(scenario: Path) -> None:
+    """Check SCENARIO without running it."""
+    from simsuite.scenario import load_scenario
+
+    sc = load_scenario(scenario)
+    names = ", ".join(c.name for c in sc.contracts)
+    click.echo(f"{scenario}: OK ({sc.spec.population.beneficiaries:,} beneficiaries; contracts: {names})")
+
+
+@cli.group()
+def contracts() -> None:
+    """List and show contract presets."""
+
+
+@contracts.command("list")
+def contracts_list() -> None:
+    """List every preset with its performance years and status."""
+    from simsuite.contracts.presets import all_presets
+
+    presets = all_presets()
+    width = max(len(p) for p in presets)
+    for pid, p in presets.items():
+        years = ",".join(map(str, p.performance_years)) if len(p.performance_years) < 5 else (
+            f"{p.performance_years[0]}-{p.performance_years[-1]}")
+        click.echo(f"{pid.ljust(width)}  {p.status:<9}  PY {years:<14}  {p.title}")
+
+
+@contracts.command("show")
+@click.argument("name")
+def contracts_show(name: str) -> None:
+    """Show the terms of preset NAME, each with its confidence and source."""
+    from simsuite.contracts.presets import get_preset
+    from simsuite.errors import FieldProblem
+
+    try:
+        p = get_preset(name)
+    except FieldProblem as exc:
+        raise InputError("preset", "", exc.problem) from None
+    click.echo(f"{p.id}: {p.title}")
+    click.echo(f"program {p.program}, family {p.family}, status {p.status}, "
+               f"performance years {', '.join(map(str, p.performance_years))}")
+    width = max([len(k) for k in p.terms] or [0])
+    for key, value in p.terms.items():
+        confidence, source = p.sources.get(key, ("", ""))
+        click.echo(f"  {key.ljust(width)} = {value!s:<10} [{confidence}] {source}")
+
+
+def _prepare_out_dir(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError("--out", "", f"{out_dir} exists and is not a directory")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError("--out", "", f"cannot create {out_dir} ({exc.strerror})") from None
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: run the CLI and map failures to one line and an exit status."""
+    try:
+        cli.main(args=argv, prog_name="simsuite", standalone_mode=False)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo("simsuite: interrupted; no partial output was left", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_BAD_INPUT)
+    except SimsuiteError as exc:
+        click.echo(f"simsuite: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except Exception as exc:  # a bug or an environment failure: one line, not a traceback
+        click.echo(f"simsuite: failed: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(EXIT_RUNTIME)
+    sys.exit(0)

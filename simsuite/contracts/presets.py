@@ -1,0 +1,181 @@
+"""Contract presets: data files in ``simsuite/presets``, resolved into validated contracts.
+
+A preset file holds one program's presets. Each preset has a title, the performance
+years it applies to, a status (current / proposed / announced / ended), its terms,
+and for each term a ``[confidence, source]`` pair. ``inherits`` copies another
+preset's terms and sources, then overrides them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Callable
+
+from pydantic import BaseModel, ValidationError
+
+from simsuite.contracts import ffs, shared_savings
+from simsuite.contracts.base import PanelYear, Settlement
+from simsuite.contracts.tables import preset_file
+from simsuite.errors import FieldProblem, pydantic_problem
+from simsuite.yamlfile import did_you_mean
+
+
+@dataclass(frozen=True)
+class Family:
+    """A payment family: its terms schema and its vectorised settlement function."""
+
+    terms: type[BaseModel]
+    settle: Callable[[Any, PanelYear], Settlement]
+
+
+FAMILIES: dict[str, Family] = {
+    "ffs": Family(ffs.FFSTerms, ffs.settle),
+    "shared_savings": Family(shared_savings.SharedSavingsTerms, shared_savings.settle),
+}
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One preset as read from its data file (inheritance resolved)."""
+
+    id: str
+    title: str
+    program: str
+    family: str
+    performance_years: tuple[int, ...]
+    status: str
+    terms: dict[str, Any]
+    sources: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Contract:
+    """A contract ready to settle: a preset with the scenario's overrides applied."""
+
+    name: str
+    preset: str
+    family: str
+    terms: BaseModel
+    status: str
+
+    @property
+    def truncation_percentile(self) -> float | None:
+        """National percentile at which per-beneficiary cost is truncated, or None."""
+        return getattr(self.terms, "truncation_percentile", None)
+
+    @property
+    def has_benchmark(self) -> bool:
+        """Whether the contract settles against a benchmark (FFS does not)."""
+        return self.family != "ffs"
+
+    def settle(self, panel: PanelYear) -> Settlement:
+        """Settle every simulation of ``panel``."""
+        return FAMILIES[self.family].settle(self.terms, panel)
+
+
+def _preset_files() -> list[str]:
+    folder = resources.files("simsuite.presets")
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+@lru_cache(maxsize=None)
+def all_presets() -> dict[str, Preset]:
+    """Every preset shipped with simsuite, by id."""
+    raw: dict[str, tuple[dict, str, str]] = {}
+    for name in _preset_files():
+        content = preset_file(name)
+        for pid, spec in content.get("presets", {}).items():
+            raw[pid] = (spec, content["program"], content["family"])
+
+    resolved: dict[str, Preset] = {}
+
+    def resolve(pid: str, seen: tuple = ()) -> Preset:
+        if pid in resolved:
+            return resolved[pid]
+        spec, program, family = raw[pid]
+        terms: dict[str, Any] = {}
+        sources: dict[str, tuple[str, str]] = {}
+        years, status = (), "current"
+        if "inherits" in spec:
+            if spec["inherits"] in seen:
+                raise RuntimeError(f"preset inheritance cycle at {pid}")
+            parent = resolve(spec["inherits"], seen + (pid,))
+            terms.update(parent.terms)
+            sources.update(parent.sources)
+            years, status = parent.performance_years, parent.status
+        terms.update(spec.get("terms") or {})
+        sources.update({k: tuple(v) for k, v in (spec.get("sources") or {}).items()})
+        preset = Preset(
+            id=pid,
+            title=spec.get("title", pid),
+            program=program,
+            family=family,
+            performance_years=tuple(spec.get("performance_years", years)),
+            status=spec.get("status", status),
+            terms=terms,
+            sources=sources,
+        )
+        resolved[pid] = preset
+        return preset
+
+    for pid in raw:
+        resolve(pid)
+    return resolved
+
+
+def get_preset(preset_id: str) -> Preset:
+    """The preset ``preset_id``, or a `FieldProblem` that suggests the nearest name."""
+    presets = all_presets()
+    if preset_id not in presets:
+        raise FieldProblem(
+            ("preset",),
+            f"unknown preset '{preset_id}'{did_you_mean(preset_id, list(presets))}; "
+            "`simsuite contracts list` shows them",
+        )
+    return presets[preset_id]
+
+
+def build_contract(
+    preset_id: str,
+    overrides: dict[str, Any] | None,
+    performance_year: int,
+    name: str | None = None,
+) -> Contract:
+    """Apply ``overrides`` to a preset and validate the result.
+
+    Raises
+    ------
+    FieldProblem
+        Unknown preset, a performance year the preset does not cover, an unknown term
+        or an impossible value; ``loc`` is relative to the contract entry.
+    """
+    preset = get_preset(preset_id)
+    if preset.performance_years and performance_year not in preset.performance_years:
+        years = ", ".join(map(str, preset.performance_years))
+        raise FieldProblem(
+            ("preset",),
+            f"preset '{preset_id}' covers performance years {years}, not {performance_year}",
+        )
+    family = FAMILIES[preset.family]
+    overrides = overrides or {}
+    known = list(family.terms.model_fields)
+    for key in overrides:
+        if key not in known:
+            raise FieldProblem(
+                ("overrides", key),
+                f"unknown term for a {preset.family} contract{did_you_mean(key, known)}",
+            )
+    try:
+        terms = family.terms.model_validate({**preset.terms, **overrides})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise FieldProblem(("overrides",) + tuple(err["loc"]), pydantic_problem(err)) from None
+    return Contract(
+        name=name or preset.id,
+        preset=preset.id,
+        family=preset.family,
+        terms=terms,
+        status=preset.status,
+    )

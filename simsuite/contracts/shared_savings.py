@@ -1,0 +1,336 @@
+"""MSSP-style shared savings and losses (BASIC A-E, ENHANCED, and the older tracks).
+
+Rules (42 CFR 425.604/.605/.610; see ``shared/reference/payment-rules.md`` §1.4):
+
+* savings rate ``s = (B - X) / B`` of the updated benchmark ``B`` and the truncated
+  expenditure ``X``;
+* savings are shared on a first-dollar basis once ``s >= MSR``, at the final sharing
+  rate (quality-dependent), reduced by sequestration, then capped at a share of ``B``;
+* losses (two-sided only) are shared on the whole loss once ``-s >= MLR``, at the loss
+  rate, capped at the lesser of a share of participant revenue and a share of ``B``,
+  then reduced by any extreme-and-uncontrollable-circumstances (EUC) relief.
+
+All money is dollars for the panel and the year; positive = paid to the ACO.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from simsuite.contracts.base import PanelYear, Settlement
+from simsuite.contracts.tables import msr_by_beneficiaries
+
+Rate = Annotated[float, Field(ge=0.0, le=1.0)]
+QualityStandard = Literal["met", "alternative", "not_met"]
+
+
+class SharedSavingsTerms(BaseModel):
+    """Terms of an MSSP-style shared savings contract. Rates are fractions.
+
+    Attributes
+    ----------
+    two_sided : bool
+        Whether the ACO shares losses.
+    sharing_rate : float
+        Maximum final sharing rate (BASIC A/B 0.40, C-E 0.50, ENHANCED 0.75).
+    quality_sharing : {"scaled", "gate", "sliding"}
+        How quality sets the final sharing rate: ``scaled`` = max rate x quality
+        score (PY2012-2020); ``gate`` = max rate if the quality standard is met,
+        else 0 (PY2021-2023); ``sliding`` = max rate if met, max rate x quality
+        score if only the alternative standard is met, else 0 (PY2024+).
+    savings_cap : float
+        Cap on earned savings, fraction of the updated benchmark.
+    msr : "variable" or float
+        Minimum savings rate: ``"variable"`` uses the size-based table; a number is a
+        fixed (elected) rate. For two-sided contracts the MLR equals the MSR.
+    loss_rate, loss_rate_quality_slope, loss_rate_floor, loss_rate_ceiling : float
+        Shared loss rate ``clip(loss_rate - slope * q, floor, ceiling)`` where ``q`` is
+        the quality score, or 0 if no quality standard was met.
+    loss_cap_revenue, loss_cap_benchmark : float or None
+        Loss limits as fractions of participant FFS revenue and of the benchmark;
+        the lesser applies; ``None`` = no such limit.
+    sequestration : float
+        Reduction of earned savings before the cap (0.02; 0 in PY2019-2020).
+    low_revenue_share_below_msr : float or None
+        For low-revenue BASIC ACOs with >= 5,000 beneficiaries and savings above 0 but
+        below the MSR: fraction of the sharing rate paid (0.5). ``None`` = no such rule.
+    truncation_percentile : float
+        Per-beneficiary expenditure is truncated at this national percentile (0.99);
+        1.0 means no truncation.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+    two_sided: bool
+    sharing_rate: Rate
+    quality_sharing: Literal["scaled", "gate", "sliding"]
+    savings_cap: Rate
+    msr: Literal["variable"] | Annotated[float, Field(ge=0.0, lt=1.0)]
+    loss_rate: Rate | None = None
+    loss_rate_quality_slope: Rate = 0.0
+    loss_rate_floor: Rate = 0.0
+    loss_rate_ceiling: Rate = 1.0
+    loss_cap_revenue: Rate | None = None
+    loss_cap_benchmark: Rate | None = None
+    sequestration: Rate = 0.0
+    low_revenue_share_below_msr: Rate | None = None
+    truncation_percentile: Annotated[float, Field(gt=0.5, le=1.0)] = 0.99
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "SharedSavingsTerms":
+        if self.loss_rate_floor > self.loss_rate_ceiling:
+            raise ValueError(
+                f"loss_rate_floor {self.loss_rate_floor} is above loss_rate_ceiling "
+                f"{self.loss_rate_ceiling}"
+            )
+        if self.two_sided and self.loss_rate is None:
+            raise ValueError("a two-sided contract needs a loss_rate")
+        return self
+
+
+def minimum_rates(terms: SharedSavingsTerms, n_beneficiaries: int | np.ndarray) -> tuple:
+    """Minimum savings and loss rates (fractions) for a panel size.
+
+    Returns
+    -------
+    msr, mlr : ndarray
+        ``mlr`` is ``inf`` for one-sided contracts (losses are never shared).
+    """
+    if terms.msr == "variable":
+        msr = msr_by_beneficiaries(n_beneficiaries)
+    else:
+        msr = np.full(np.shape(n_beneficiaries), float(terms.msr))
+    mlr = msr if terms.two_sided else np.full(np.shape(msr), np.inf)
+    return msr, mlr
+
+
+def final_sharing_rate(
+    terms: SharedSavingsTerms, quality_score: np.ndarray, quality_standard: np.ndarray | str
+) -> np.ndarray:
+    """Final sharing rate (fraction) from the quality score and standard."""
+    q = np.asarray(quality_score, dtype=float)
+    std = np.asarray(quality_standard)
+    met, alt = std == "met", std == "alternative"
+    r = terms.sharing_rate
+    if terms.quality_sharing == "scaled":
+        return np.where(met | alt, r * q, 0.0)
+    if terms.quality_sharing == "gate":
+        return np.where(met, r, 0.0) + 0.0 * q
+    return np.where(met, r, np.where(alt, r * q, 0.0))
+
+
+def shared_loss_rate(
+    terms: SharedSavingsTerms, quality_score: np.ndarray, quality_standard: np.ndarray | str
+) -> np.ndarray:
+    """Shared loss rate (fraction); quality counts only if a standard was met."""
+    if terms.loss_rate is None:
+        return np.zeros(np.shape(quality_score))
+    q = np.asarray(quality_score, dtype=float)
+    std = np.asarray(quality_standard)
+    q_eff = np.where((std == "met") | (std == "alternative"), q, 0.0)
+    rate = terms.loss_rate - terms.loss_rate_quality_slope * q_eff
+    return np.clip(rate, terms.loss_rate_floor, terms.loss_rate_ceiling)
+
+
+@dataclass(frozen=True)
+class SharedSavingsOutcome:
+    """Every intermediate figure of a shared-savings settlement (arrays, dollars or fractions)."""
+
+    savings_rate: np.ndarray  # (B - X) / B
+    msr: np.ndarray
+    mlr: np.ndarray
+    gross: np.ndarray  # savings (+) or losses (-) that passed the MSR/MLR, else 0
+    sharing_rate: np.ndarray  # final sharing rate applied to gross savings
+    loss_rate: np.ndarray
+    earned_savings: np.ndarray  # >= 0, after sequestration and cap
+    shared_losses: np.ndarray  # >= 0, owed by the ACO, after cap and EUC relief
+    savings_cap_bound: np.ndarray  # bool
+    loss_cap_bound: np.ndarray  # bool
+    reduced_below_msr: np.ndarray  # bool: low-revenue half-rate sharing applied
+
+    @property
+    def net(self) -> np.ndarray:
+        """Money to the ACO, dollars (earned savings minus shared losses)."""
+        return self.earned_savings - self.shared_losses
+
+
+def settle_shared_savings(
+    terms: SharedSavingsTerms,
+    benchmark: np.ndarray,
+    expenditure: np.ndarray,
+    n_beneficiaries: int | np.ndarray,
+    quality_score: np.ndarray | float,
+    quality_standard: np.ndarray | str = "met",
+    participant_revenue: np.ndarray | float | None = None,
+    low_revenue: np.ndarray | bool = False,
+    euc_loss_relief: np.ndarray | float = 0.0,
+    msr: np.ndarray | float | None = None,
+    mlr: np.ndarray | float | None = None,
+) -> SharedSavingsOutcome:
+    """Settle shared savings or losses, vectorised over simulations or ACO-years.
+
+    Parameters
+    ----------
+    terms : SharedSavingsTerms
+        Contract terms.
+    benchmark, expenditure : array_like
+        Updated benchmark and truncated expenditure totals, dollars (> 0).
+    n_beneficiaries : int or array_like
+        Assigned beneficiaries (sets the variable MSR and the low-revenue rule).
+    quality_score : array_like
+        Quality score, fraction in [0, 1].
+    quality_standard : str or array_like of str
+        ``"met"``, ``"alternative"`` or ``"not_met"``.
+    participant_revenue : array_like or None
+        ACO participants' Parts A and B FFS revenue, dollars; ``None`` or NaN = unknown,
+        so only the benchmark-based loss limit applies.
+    low_revenue : bool or array_like
+        Low-revenue ACO (eligible for reduced savings below the MSR).
+    euc_loss_relief : array_like
+        Fraction of shared losses forgiven for extreme and uncontrollable
+        circumstances, in [0, 1].
+    msr, mlr : array_like, optional
+        Override the minimum savings / loss rates (fractions), e.g. the values CMS
+        published; by default they follow ``terms`` and ``n_beneficiaries``.
+
+    Returns
+    -------
+    SharedSavingsOutcome
+    """
+    b = np.asarray(benchmark, dtype=float)
+    x = np.asarray(expenditure, dtype=float)
+    b, x = np.broadcast_arrays(b, x)
+    n = np.asarray(n_beneficiaries)
+    default_msr, default_mlr = minimum_rates(terms, n)
+    msr_ = np.broadcast_to(np.asarray(default_msr if msr is None else msr, float), b.shape)
+    mlr_ = np.broadcast_to(np.asarray(default_mlr if mlr is None else mlr, float), b.shape)
+    if not terms.two_sided:
+        mlr_ = np.full(b.shape, np.inf)
+
+    diff = b - x
+    s = diff / b
+    fsr = np.broadcast_to(final_sharing_rate(terms, quality_score, quality_standard), b.shape)
+    lr = np.broadcast_to(shared_loss_rate(terms, quality_score, quality_standard), b.shape)
+
+    passes_msr = (diff > 0) & (s >= msr_)
+    reduced = np.zeros(b.shape, dtype=bool)
+    if terms.low_revenue_share_below_msr is not None:
+        reduced = (
+            np.broadcast_to(np.asarray(low_revenue, dtype=bool), b.shape)
+            & (n >= 5000)
+            & (diff > 0)
+            & ~passes_msr
+        )
+    rate_on_savings = np.where(
+        passes_msr, fsr, np.where(reduced, fsr * (terms.low_revenue_share_below_msr or 0.0), 0.0)
+    )
+    uncapped = (1.0 - terms.sequestration) * rate_on_savings * np.where(passes_msr | reduced, diff, 0.0)
+    savings_cap = terms.savings_cap * b
+    earned = np.minimum(uncapped, savings_cap)
+    savings_cap_bound = uncapped > savings_cap
+
+    passes_mlr = (diff < 0) & (-s >= mlr_)
+    loss_owed = np.where(passes_mlr, lr * -diff, 0.0)
+    loss_cap = np.full(b.shape, np.inf)
+    if terms.loss_cap_benchmark is not None:
+        loss_cap = np.minimum(loss_cap, terms.loss_cap_benchmark * b)
+    if terms.loss_cap_revenue is not None and participant_revenue is not None:
+        rev = np.broadcast_to(np.asarray(participant_revenue, dtype=float), b.shape)
+        loss_cap = np.where(np.isnan(rev), loss_cap, np.minimum(loss_cap, terms.loss_cap_revenue * rev))
+    loss_cap_bound = loss_owed > loss_cap
+    relief = np.broadcast_to(np.asarray(euc_loss_relief, dtype=float), b.shape)
+    shared_losses = np.minimum(loss_owed, loss_cap) * (1.0 - relief)
+
+    gross = np.where(passes_msr | reduced, diff, np.where(passes_mlr, diff, 0.0))
+    return SharedSavingsOutcome(
+        savings_rate=s,
+        msr=msr_,
+        mlr=mlr_,
+        gross=gross,
+        sharing_rate=np.where(reduced, rate_on_savings, fsr),
+        loss_rate=lr if terms.two_sided else np.zeros(b.shape),
+        earned_savings=earned,
+        shared_losses=shared_losses,
+        savings_cap_bound=savings_cap_bound,
+        loss_cap_bound=loss_cap_bound,
+        reduced_below_msr=reduced,
+    )
+
+
+def settle(terms: SharedSavingsTerms, panel: PanelYear) -> Settlement:
+    """Settle every simulation of a panel year (the Monte Carlo engine's entry point)."""
+    out = settle_shared_savings(
+        terms,
+        panel.benchmark,
+        panel.expenditure,
+        panel.n_beneficiaries,
+        panel.quality_score,
+        panel.quality_standard,
+        participant_revenue=panel.participant_revenue,
+        low_revenue=panel.low_revenue,
+    )
+    return Settlement(net=out.net, gain_shared=out.earned_savings > 0)
+
+
+def reference_settlement(
+    terms: SharedSavingsTerms,
+    benchmark: float,
+    expenditure: float,
+    n_beneficiaries: int,
+    quality_score: float,
+    quality_standard: str = "met",
+    participant_revenue: float | None = None,
+    low_revenue: bool = False,
+) -> float:
+    """Slow, scalar transcription of the rules, for tests. Returns dollars to the ACO."""
+    if terms.msr == "variable":
+        msr = float(msr_by_beneficiaries(n_beneficiaries))
+    else:
+        msr = float(terms.msr)
+    savings = benchmark - expenditure
+    rate = savings / benchmark
+    quality_ok = quality_standard in ("met", "alternative")
+
+    if terms.quality_sharing == "scaled":
+        fsr = terms.sharing_rate * quality_score if quality_ok else 0.0
+    elif terms.quality_sharing == "gate":
+        fsr = terms.sharing_rate if quality_standard == "met" else 0.0
+    elif quality_standard == "met":
+        fsr = terms.sharing_rate
+    elif quality_standard == "alternative":
+        fsr = terms.sharing_rate * quality_score
+    else:
+        fsr = 0.0
+
+    if savings > 0:
+        if rate >= msr:
+            share = fsr
+        elif (
+            terms.low_revenue_share_below_msr is not None
+            and low_revenue
+            and n_beneficiaries >= 5000
+        ):
+            share = fsr * terms.low_revenue_share_below_msr
+        else:
+            return 0.0
+        paid = (1.0 - terms.sequestration) * share * savings
+        return min(paid, terms.savings_cap * benchmark)
+
+    if savings < 0 and terms.two_sided and -rate >= msr:
+        q = quality_score if quality_ok else 0.0
+        loss_rate = terms.loss_rate - terms.loss_rate_quality_slope * q
+        loss_rate = max(terms.loss_rate_floor, min(terms.loss_rate_ceiling, loss_rate))
+        owed = loss_rate * -savings
+        limits = []
+        if terms.loss_cap_benchmark is not None:
+            limits.append(terms.loss_cap_benchmark * benchmark)
+        if terms.loss_cap_revenue is not None and participant_revenue is not None:
+            limits.append(terms.loss_cap_revenue * participant_revenue)
+        if limits:
+            owed = min(owed, min(limits))
+        return -owed
+    return 0.0

@@ -1,0 +1,73 @@
+"""Exceptions that carry a one-line, user-facing message.
+
+The CLI prints ``str(error)`` of these and exits with status 2 (bad input); any
+other exception is a bug or a runtime failure.
+"""
+
+from __future__ import annotations
+
+
+class SimsuiteError(Exception):
+    """Base class of every error simsuite reports to a user in one line."""
+
+
+class InputError(SimsuiteError):
+    """Bad input: a file, a field of it, and what is wrong.
+
+    Parameters
+    ----------
+    source : str
+        The file (or other origin, e.g. ``"--sims"``) that holds the bad value.
+    field : str
+        Dotted path of the field inside that source, ``""`` if the whole source is bad.
+    problem : str
+        What is wrong and what was expected.
+    line : int, optional
+        1-based line of the field in the source, where known.
+    """
+
+    def __init__(self, source: str, field: str, problem: str, line: int | None = None):
+        self.source = str(source)
+        self.field = field
+        self.problem = problem
+        self.line = line
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        where = self.source if self.line is None else f"{self.source}:{self.line}"
+        if self.field:
+            return f"{where}: {self.field}: {self.problem}"
+        return f"{where}: {self.problem}"
+
+
+class FieldProblem(SimsuiteError, ValueError):
+    """A problem with one field, before the file it came from is known.
+
+    The scenario loader turns it into an `InputError` naming the file and line. It is a
+    `ValueError` so that pydantic validators may raise it.
+
+    Parameters
+    ----------
+    loc : tuple
+        Location of the field relative to the object being checked, e.g. ``("overrides", "msr")``.
+    problem : str
+        What is wrong.
+    """
+
+    def __init__(self, loc: tuple, problem: str):
+        self.loc = tuple(loc)
+        self.problem = problem
+        super().__init__(f"{'.'.join(map(str, self.loc))}: {problem}")
+
+
+def pydantic_problem(err: dict) -> str:
+    """One-line text of one pydantic error (``ValidationError.errors()`` item)."""
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    if err["type"] == "missing":
+        return "required field is missing"
+    got = err.get("input")
+    if err["type"] == "value_error" or isinstance(got, (dict, list)):
+        return msg
+    return f"{msg} (got {got!r})"

@@ -1,0 +1,93 @@
+"""The results Dataset: per-simulation figures, the risk summary, and provenance.
+
+Layout (dims ``contract``, ``sim``, ``measure``):
+
+* ``net(contract, sim)``: money to the provider, dollars per year (loss < 0);
+* ``gain_shared(contract, sim)``: 1 if shared savings were paid;
+* ``expenditure(contract, sim)``: panel cost the contract settles on (truncated as
+  it requires), dollars;
+* ``benchmark(contract)``: the updated benchmark, dollars (NaN for FFS);
+* ``savings_rate(contract, sim)``: ``(benchmark - expenditure) / benchmark``;
+* ``panel_cost(sim)``: untruncated panel cost, dollars;
+* ``summary(contract, measure)`` and ``summary_se(contract, measure)``: the measures of
+  `simsuite.risk.MEASURES` and their Monte Carlo standard errors.
+
+Attributes hold the scenario text, the seed, the number of simulations and the
+simsuite version.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import xarray as xr
+
+from simsuite import __version__
+from simsuite.output import atomic_path
+from simsuite.risk import MEASURES, summarize
+
+if TYPE_CHECKING:
+    from simsuite.engine import RunOptions
+    from simsuite.scenario import Scenario
+
+
+def assemble(
+    scenario: "Scenario",
+    options: "RunOptions",
+    net: np.ndarray,
+    gain_shared: np.ndarray,
+    expenditure: np.ndarray,
+    benchmark: np.ndarray,
+    panel_cost: np.ndarray,
+) -> xr.Dataset:
+    """Build the results Dataset from per-contract arrays of shape ``(C, S)``."""
+    names = [c.name for c in scenario.contracts]
+    values = np.empty((len(names), len(MEASURES)))
+    errors = np.empty_like(values)
+    for i in range(len(names)):
+        v, e = summarize(net[i], gain_shared[i])
+        values[i] = [v[m] for m in MEASURES]
+        errors[i] = [e[m] for m in MEASURES]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        savings_rate = (benchmark[:, None] - expenditure) / benchmark[:, None]
+
+    ds = xr.Dataset(
+        data_vars={
+            "net": (("contract", "sim"), net, {"units": "USD", "long_name": "money to the provider (loss < 0)"}),
+            "gain_shared": (("contract", "sim"), gain_shared.astype(np.int8), {"long_name": "shared savings paid (1) or not (0)"}),
+            "expenditure": (("contract", "sim"), expenditure, {"units": "USD", "long_name": "panel expenditure the contract settles on"}),
+            "benchmark": (("contract",), benchmark, {"units": "USD", "long_name": "updated benchmark"}),
+            "savings_rate": (("contract", "sim"), savings_rate, {"units": "1", "long_name": "(benchmark - expenditure) / benchmark"}),
+            "panel_cost": (("sim",), panel_cost, {"units": "USD", "long_name": "untruncated panel cost"}),
+            "summary": (("contract", "measure"), values, {"long_name": "risk summary (money in USD, probabilities as fractions)"}),
+            "summary_se": (("contract", "measure"), errors, {"long_name": "Monte Carlo standard error of summary"}),
+        },
+        coords={
+            "contract": names,
+            "sim": np.arange(net.shape[1], dtype=np.int64),
+            "measure": list(MEASURES),
+            "preset": ("contract", [c.preset for c in scenario.contracts]),
+            "family": ("contract", [c.family for c in scenario.contracts]),
+            "status": ("contract", [c.status for c in scenario.contracts]),
+        },
+        attrs={
+            "title": scenario.spec.name,
+            "scenario_source": scenario.source,
+            "scenario": scenario.text,
+            "performance_year": scenario.spec.performance_year,
+            "beneficiaries": scenario.spec.population.beneficiaries,
+            "seed": options.seed,
+            "simulations": options.simulations,
+            "simsuite_version": __version__,
+            "sign_convention": "positive = money to the provider; risk measures on loss = -net",
+        },
+    )
+    return ds
+
+
+def write_netcdf(ds: xr.Dataset, path: str | Path) -> None:
+    """Write ``ds`` to ``path`` (netCDF-4) atomically."""
+    with atomic_path(path) as tmp:
+        ds.to_netcdf(tmp, engine="netcdf4")
