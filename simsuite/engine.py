@@ -64,7 +64,8 @@ def simulate_totals(panel: PanelArrays, caps: np.ndarray, cost_factor: float, op
 
     Simulation ``s`` draws the same numbers whatever the chunk size or thread count.
     """
-    key = stream_key(np.uint64(options.seed), np.uint64(COST_STREAM))
+    # A typed uint64 key: Numba would type a plain Python int above 2**63 as overflow.
+    key = np.uint64(stream_key(np.uint64(options.seed), np.uint64(COST_STREAM)))
     log_mean = panel.log_mean_expected + np.log(cost_factor)
     totals = np.empty((options.simulations, caps.shape[0]))
     previous_threads = numba.get_num_threads()

@@ -60,6 +60,19 @@ class FieldProblem(SimsuiteError, ValueError):
         super().__init__(f"{'.'.join(map(str, self.loc))}: {problem}")
 
 
+def located_problem(err: dict) -> tuple[tuple, str]:
+    """Location and one-line text of one pydantic error, unwrapping `FieldProblem`.
+
+    A validator that raises `FieldProblem` names a field below the model it checks;
+    its location is appended to the one pydantic reports.
+    """
+    loc = tuple(err["loc"])
+    ctx_error = (err.get("ctx") or {}).get("error")
+    if isinstance(ctx_error, FieldProblem):
+        return loc + ctx_error.loc, ctx_error.problem
+    return loc, pydantic_problem(err)
+
+
 def pydantic_problem(err: dict) -> str:
     """One-line text of one pydantic error (``ValidationError.errors()`` item)."""
     msg = err["msg"]

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from simsuite.contracts.presets import Contract, build_contract
 from simsuite.costmodel import ENROLLMENT_TYPES, PUF_YEAR, national_ffs_2018
-from simsuite.errors import FieldProblem, InputError, pydantic_problem
+from simsuite.errors import FieldProblem, InputError, located_problem
 from simsuite.yamlfile import did_you_mean, dotted, line_of, load_yaml
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -189,11 +189,11 @@ def scenario_from_dict(
         spec = ScenarioSpec.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = _strip_union_tags(tuple(err["loc"]))
-        ctx_error = (err.get("ctx") or {}).get("error")
-        if isinstance(ctx_error, FieldProblem):
-            raise fail(loc + ctx_error.loc, ctx_error.problem) from None
-        raise fail(loc, _problem_text(err, loc)) from None
+        loc, problem = located_problem(err)
+        loc = _strip_union_tags(loc)
+        if err["type"] == "extra_forbidden":
+            problem = _unknown_field(loc)
+        raise fail(loc, problem) from None
 
     contracts = []
     seen: dict[str, int] = {}
@@ -228,14 +228,11 @@ def _is_union_tag(part: str) -> bool:
     )
 
 
-def _problem_text(err: dict, loc: tuple) -> str:
-    """A one-line problem for a pydantic error, with 'did you mean' for unknown keys."""
-    if err["type"] == "extra_forbidden":
-        key = loc[-1]
-        model = _model_at(loc[:-1])
-        choices = list(model.model_fields) if model is not None else []
-        return f"unknown field '{key}'{did_you_mean(str(key), choices)}"
-    return pydantic_problem(err)
+def _unknown_field(loc: tuple) -> str:
+    """'unknown field' with the closest known name of the enclosing section."""
+    model = _model_at(loc[:-1])
+    choices = list(model.model_fields) if model is not None else []
+    return f"unknown field '{loc[-1]}'{did_you_mean(str(loc[-1]), choices)}"
 
 
 def _model_at(loc: tuple) -> type[BaseModel] | None:

@@ -50,6 +50,11 @@ def load_yaml(path: Path) -> tuple[Any, dict[Location, int]]:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
+    except yaml.constructor.ConstructorError as exc:
+        # e.g. !!python/object tags: only plain YAML is accepted, nothing is constructed.
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark is not None else None
+        raise InputError(path, "", "YAML tags that build objects are not allowed (plain YAML only)", line=line) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark is not None else None

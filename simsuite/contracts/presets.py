@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from simsuite.contracts import ffs, shared_savings
 from simsuite.contracts.base import PanelYear, Settlement
 from simsuite.contracts.tables import preset_file
-from simsuite.errors import FieldProblem, pydantic_problem
+from simsuite.errors import FieldProblem, located_problem
 from simsuite.yamlfile import did_you_mean
 
 
@@ -171,7 +171,8 @@ def build_contract(
         terms = family.terms.model_validate({**preset.terms, **overrides})
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise FieldProblem(("overrides",) + tuple(err["loc"]), pydantic_problem(err)) from None
+        loc, problem = located_problem(err)
+        raise FieldProblem(("overrides",) + loc, problem) from None
     return Contract(
         name=name or preset.id,
         preset=preset.id,

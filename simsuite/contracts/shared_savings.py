@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from simsuite.contracts.base import PanelYear, Settlement
 from simsuite.contracts.tables import msr_by_beneficiaries
+from simsuite.errors import FieldProblem
 
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]
 QualityStandard = Literal["met", "alternative", "not_met"]
@@ -83,12 +84,12 @@ class SharedSavingsTerms(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> "SharedSavingsTerms":
         if self.loss_rate_floor > self.loss_rate_ceiling:
-            raise ValueError(
-                f"loss_rate_floor {self.loss_rate_floor} is above loss_rate_ceiling "
-                f"{self.loss_rate_ceiling}"
+            raise FieldProblem(
+                ("loss_rate_floor",),
+                f"{self.loss_rate_floor} is above loss_rate_ceiling {self.loss_rate_ceiling}",
             )
         if self.two_sided and self.loss_rate is None:
-            raise ValueError("a two-sided contract needs a loss_rate")
+            raise FieldProblem(("loss_rate",), "a two-sided contract needs a loss_rate")
         return self
 
 
@@ -170,6 +171,7 @@ def settle_shared_savings(
     euc_loss_relief: np.ndarray | float = 0.0,
     msr: np.ndarray | float | None = None,
     mlr: np.ndarray | float | None = None,
+    euc_loss_adjustment: np.ndarray | float = 0.0,
 ) -> SharedSavingsOutcome:
     """Settle shared savings or losses, vectorised over simulations or ACO-years.
 
@@ -193,6 +195,11 @@ def settle_shared_savings(
     euc_loss_relief : array_like
         Fraction of shared losses forgiven for extreme and uncontrollable
         circumstances, in [0, 1].
+    euc_loss_adjustment : array_like
+        Dollars of shared losses forgiven for extreme and uncontrollable circumstances
+        (>= 0), as CMS reports them (the PUF's ``DisAdj`` with its sign dropped).
+        Subtracted after the loss cap and the fractional relief; never makes the
+        result a payment to the ACO.
     msr, mlr : array_like, optional
         Override the minimum savings / loss rates (fractions), e.g. the values CMS
         published; by default they follow ``terms`` and ``n_beneficiaries``.
@@ -205,9 +212,14 @@ def settle_shared_savings(
     x = np.asarray(expenditure, dtype=float)
     b, x = np.broadcast_arrays(b, x)
     n = np.asarray(n_beneficiaries)
-    default_msr, default_mlr = minimum_rates(terms, n)
-    msr_ = np.broadcast_to(np.asarray(default_msr if msr is None else msr, float), b.shape)
-    mlr_ = np.broadcast_to(np.asarray(default_mlr if mlr is None else mlr, float), b.shape)
+    # The size table is consulted only when a rate is not given, so a caller that
+    # supplies both rates may settle panels smaller than the table's first band.
+    if msr is None or mlr is None:
+        default_msr, default_mlr = minimum_rates(terms, n)
+        msr = default_msr if msr is None else msr
+        mlr = default_mlr if mlr is None else mlr
+    msr_ = np.broadcast_to(np.asarray(msr, float), b.shape)
+    mlr_ = np.broadcast_to(np.asarray(mlr, float), b.shape)
     if not terms.two_sided:
         mlr_ = np.full(b.shape, np.inf)
 
@@ -243,7 +255,10 @@ def settle_shared_savings(
         loss_cap = np.where(np.isnan(rev), loss_cap, np.minimum(loss_cap, terms.loss_cap_revenue * rev))
     loss_cap_bound = loss_owed > loss_cap
     relief = np.broadcast_to(np.asarray(euc_loss_relief, dtype=float), b.shape)
-    shared_losses = np.minimum(loss_owed, loss_cap) * (1.0 - relief)
+    adjustment = np.broadcast_to(np.asarray(euc_loss_adjustment, dtype=float), b.shape)
+    # CMS reports disaster relief in dollars; clamping at 0 keeps relief from turning
+    # a loss into a payment when the forgiven amount equals the whole loss.
+    shared_losses = np.maximum(np.minimum(loss_owed, loss_cap) * (1.0 - relief) - adjustment, 0.0)
 
     gross = np.where(passes_msr | reduced, diff, np.where(passes_mlr, diff, 0.0))
     return SharedSavingsOutcome(
@@ -285,12 +300,25 @@ def reference_settlement(
     quality_standard: str = "met",
     participant_revenue: float | None = None,
     low_revenue: bool = False,
+    euc_loss_relief: float = 0.0,
+    euc_loss_adjustment: float = 0.0,
+    msr: float | None = None,
+    mlr: float | None = None,
 ) -> float:
-    """Slow, scalar transcription of the rules, for tests. Returns dollars to the ACO."""
-    if terms.msr == "variable":
-        msr = float(msr_by_beneficiaries(n_beneficiaries))
-    else:
-        msr = float(terms.msr)
+    """Slow, scalar transcription of the rules, for tests. Returns dollars to the ACO.
+
+    Arguments mean what they mean in `settle_shared_savings`; ``msr``/``mlr`` override
+    the terms' minimum rates (fractions) and ``euc_loss_adjustment`` is dollars >= 0.
+    """
+    if msr is None:
+        if terms.msr == "variable":
+            msr = float(msr_by_beneficiaries(n_beneficiaries))
+        else:
+            msr = float(terms.msr)
+    if mlr is None:
+        mlr = msr
+    if participant_revenue is not None and participant_revenue != participant_revenue:
+        participant_revenue = None  # NaN means unknown, as in the vectorised version
     savings = benchmark - expenditure
     rate = savings / benchmark
     quality_ok = quality_standard in ("met", "alternative")
@@ -320,7 +348,7 @@ def reference_settlement(
         paid = (1.0 - terms.sequestration) * share * savings
         return min(paid, terms.savings_cap * benchmark)
 
-    if savings < 0 and terms.two_sided and -rate >= msr:
+    if savings < 0 and terms.two_sided and -rate >= mlr:
         q = quality_score if quality_ok else 0.0
         loss_rate = terms.loss_rate - terms.loss_rate_quality_slope * q
         loss_rate = max(terms.loss_rate_floor, min(terms.loss_rate_ceiling, loss_rate))
@@ -332,5 +360,6 @@ def reference_settlement(
             limits.append(terms.loss_cap_revenue * participant_revenue)
         if limits:
             owed = min(owed, min(limits))
+        owed = max(owed * (1.0 - euc_loss_relief) - euc_loss_adjustment, 0.0)
         return -owed
     return 0.0
