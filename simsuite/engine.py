@@ -13,9 +13,10 @@ import numba
 import numpy as np
 import xarray as xr
 
-from simsuite.contracts.base import PanelYear
+from simsuite.contracts.base import UNCAPPED, CapSpec, PanelYear
 from simsuite.kernels import panel_totals, stream_key
 from simsuite.population import PanelArrays, build_panel
+from simsuite.quality import quality_scores
 from simsuite.results import assemble
 from simsuite.scenario import Scenario
 
@@ -47,15 +48,12 @@ def options_for(scenario: Scenario, sims: int | None = None, seed: int | None = 
     )
 
 
-def cap_sets(scenario: Scenario, panel: PanelArrays) -> tuple[np.ndarray, list[float | None]]:
-    """The per-cohort caps the kernel must apply: row 0 is uncapped, then one row per
-    distinct truncation percentile that some contract needs."""
-    percentiles: list[float | None] = [None]
-    for c in scenario.contracts:
-        if c.truncation_percentile is not None and c.truncation_percentile not in percentiles:
-            percentiles.append(c.truncation_percentile)
-    caps = np.vstack([panel.caps_at(p) for p in percentiles])
-    return caps, percentiles
+def cap_specs(scenario: Scenario) -> list[CapSpec]:
+    """Every distinct per-beneficiary cap some contract needs; the uncapped sum first."""
+    specs = [UNCAPPED]
+    for contract in scenario.contracts:
+        specs += [c for c in contract.caps if c not in specs]
+    return specs
 
 
 def simulate_totals(panel: PanelArrays, caps: np.ndarray, cost_factor: float, options: RunOptions,
@@ -105,32 +103,41 @@ def run(scenario: Scenario, options: RunOptions | None = None,
     spec = scenario.spec
     a = spec.assumptions
     panel = build_panel(spec)
-    caps, percentiles = cap_sets(scenario, panel)
+    specs = cap_specs(scenario)
+    caps = np.vstack([panel.caps_for(c) for c in specs])
     totals = simulate_totals(panel, caps, 1.0 - a.true_savings, options, progress)
+    column = {c: totals[:, k] for k, c in enumerate(specs)}
+    quality = quality_scores(a.quality_score, a.quality_score_sd, options.simulations, options.seed)
+    episodes = None
+    if any(c.uses_episodes for c in scenario.contracts):
+        from simsuite.episodes import simulate_episodes
 
-    s = options.simulations
-    quality = np.full(s, a.quality_score)
+        episodes = simulate_episodes(scenario, options)
+
     nets, gains, expenditures, benchmarks = [], [], [], []
     for contract in scenario.contracts:
-        k = percentiles.index(contract.truncation_percentile)
+        primary = contract.caps[0] if contract.caps else UNCAPPED
         # The benchmark is what the panel's own beneficiaries would be expected to cost,
-        # truncated as the contract truncates, without the organisation's savings effort.
-        benchmark = panel.expected_total(caps[k]) * (1.0 + a.benchmark_margin)
+        # capped as the contract caps, without the organisation's savings effort.
+        benchmark = panel.expected_total(panel.caps_for(primary)) * (1.0 + a.benchmark_margin)
         revenue = (None if a.participant_revenue_to_benchmark is None
                    else a.participant_revenue_to_benchmark * benchmark)
         year = PanelYear(
             n_beneficiaries=panel.size,
-            benchmark=np.full(s, benchmark),
-            expenditure=totals[:, k],
+            benchmark=np.full(options.simulations, benchmark),
+            expenditure=column[primary],
             quality_score=quality,
             quality_standard=a.quality_standard,
             participant_revenue=revenue,
             low_revenue=a.low_revenue,
+            raw=column[UNCAPPED],
+            capped=column,
+            episodes=episodes,
         )
         result = contract.settle(year)
         nets.append(result.net)
         gains.append(result.gain_shared)
-        expenditures.append(totals[:, k])
+        expenditures.append(column[primary])
         benchmarks.append(benchmark if contract.has_benchmark else np.nan)
     return assemble(
         scenario=scenario,
@@ -139,5 +146,6 @@ def run(scenario: Scenario, options: RunOptions | None = None,
         gain_shared=np.vstack(gains),
         expenditure=np.vstack(expenditures),
         benchmark=np.array(benchmarks),
-        panel_cost=totals[:, 0],
+        panel_cost=column[UNCAPPED],
+        quality_score=quality,
     )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simsuite.contracts.base import CapSpec
 from simsuite.costmodel import ENROLLMENT_TYPES, TypeCostModel, expected_capped_cost
 from simsuite.scenario import ScenarioSpec
 
@@ -51,6 +52,13 @@ class PanelArrays:
         if percentile is None or percentile >= 1.0:
             return np.full(len(self.models), np.inf)
         return np.array([m.national_quantile(percentile) for m in self.models])
+
+    def caps_for(self, spec: CapSpec) -> np.ndarray:
+        """Per-cohort cap (dollars) of a `CapSpec`: the lesser of its percentile and dollar caps."""
+        caps = self.caps_at(spec.percentile)
+        if spec.dollars is not None:
+            caps = np.minimum(caps, spec.dollars)
+        return caps
 
     def expected_total(self, caps: np.ndarray, cost_factor: float = 1.0) -> float:
         """Expected panel total of capped costs, dollars, with costs scaled by ``cost_factor``."""

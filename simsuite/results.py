@@ -9,6 +9,7 @@ Layout (dims ``contract``, ``sim``, ``measure``):
 * ``benchmark(contract)``: the updated benchmark, dollars (NaN for FFS);
 * ``savings_rate(contract, sim)``: ``(benchmark - expenditure) / benchmark``;
 * ``panel_cost(sim)``: untruncated panel cost, dollars;
+* ``quality_score(sim)``: the quality score of each simulation (fraction);
 * ``summary(contract, measure)`` and ``summary_se(contract, measure)``: the measures of
   `simsuite.risk.MEASURES` and their Monte Carlo standard errors.
 
@@ -41,6 +42,7 @@ def assemble(
     expenditure: np.ndarray,
     benchmark: np.ndarray,
     panel_cost: np.ndarray,
+    quality_score: np.ndarray,
 ) -> xr.Dataset:
     """Build the results Dataset from per-contract arrays of shape ``(C, S)``."""
     names = [c.name for c in scenario.contracts]
@@ -61,6 +63,7 @@ def assemble(
             "benchmark": (("contract",), benchmark, {"units": "USD", "long_name": "updated benchmark"}),
             "savings_rate": (("contract", "sim"), savings_rate, {"units": "1", "long_name": "(benchmark - expenditure) / benchmark"}),
             "panel_cost": (("sim",), panel_cost, {"units": "USD", "long_name": "untruncated panel cost"}),
+            "quality_score": (("sim",), quality_score, {"units": "1", "long_name": "quality score"}),
             "summary": (("contract", "measure"), values, {"long_name": "risk summary (money in USD, probabilities as fractions)"}),
             "summary_se": (("contract", "measure"), errors, {"long_name": "Monte Carlo standard error of summary"}),
         },

@@ -98,9 +98,21 @@ class Assumptions(BaseModel):
     benchmark_margin: Annotated[float, Field(gt=-0.5, lt=0.5)] = 0.0
     true_savings: Annotated[float, Field(gt=-0.5, lt=0.5)] = 0.0
     quality_score: Fraction = 0.90
+    quality_score_sd: Annotated[float, Field(ge=0.0, lt=0.5)] = 0.0
     quality_standard: Literal["met", "alternative", "not_met"] = "met"
     participant_revenue_to_benchmark: Annotated[float, Field(gt=0.0, le=10.0)] | None = None
     low_revenue: bool = False
+
+    @model_validator(mode="after")
+    def _quality_spread_fits(self) -> "Assumptions":
+        q, sd = self.quality_score, self.quality_score_sd
+        if sd > 0 and sd * sd >= q * (1.0 - q):
+            limit = (q * (1.0 - q)) ** 0.5
+            raise FieldProblem(
+                ("quality_score_sd",),
+                f"{sd} is too wide for a mean quality score of {q} (must be below {limit:.3g})",
+            )
+        return self
 
 
 class ContractSpec(BaseModel):

@@ -2,9 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+
+
+@dataclass(frozen=True)
+class CapSpec:
+    """A per-beneficiary cap whose panel sum a contract needs.
+
+    Attributes
+    ----------
+    percentile : float or None
+        Cap each beneficiary's annual cost at this national percentile of its
+        enrollment type (MSSP truncation: 0.99).
+    dollars : float or None
+        Cap each beneficiary's annual cost at a flat amount, dollars (a specific
+        stop-loss attachment point).
+
+    ``CapSpec()`` (neither set) means uncapped.
+    """
+
+    percentile: float | None = None
+    dollars: float | None = None
+
+
+UNCAPPED = CapSpec()
 
 
 @dataclass(frozen=True)
@@ -33,6 +58,12 @@ class PanelYear:
     low_revenue : bool
         Whether the ACO is low-revenue in the MSSP sense (eligible for reduced savings
         below the MSR).
+    raw : ndarray or None
+        Untruncated panel cost, dollars, shape ``(S,)``.
+    capped : mapping of CapSpec to ndarray
+        Panel sums of per-beneficiary costs under every cap the contract asked for.
+    episodes : object or None
+        Per-simulation episode totals for episode-payment contracts.
     """
 
     n_beneficiaries: int
@@ -42,6 +73,14 @@ class PanelYear:
     quality_standard: str = "met"
     participant_revenue: float | None = None
     low_revenue: bool = False
+    raw: np.ndarray | None = None
+    capped: Mapping[CapSpec, np.ndarray] = field(default_factory=dict)
+    episodes: Any = None
+
+    @property
+    def member_months(self) -> int:
+        """Beneficiary-months in the year (12 per beneficiary)."""
+        return 12 * self.n_beneficiaries
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import Any, Callable
 from pydantic import BaseModel, ValidationError
 
 from simsuite.contracts import ffs, shared_savings
-from simsuite.contracts.base import PanelYear, Settlement
+from simsuite.contracts.base import CapSpec, PanelYear, Settlement
 from simsuite.contracts.tables import preset_file
 from simsuite.errors import FieldProblem, located_problem
 from simsuite.yamlfile import did_you_mean
@@ -24,15 +24,19 @@ from simsuite.yamlfile import did_you_mean
 
 @dataclass(frozen=True)
 class Family:
-    """A payment family: its terms schema and its vectorised settlement function."""
+    """A payment family: its terms schema, its vectorised settlement function, and the
+    per-beneficiary caps whose panel sums it settles on (the first one sets the
+    benchmark and the expenditure; none = the contract needs no cost at all)."""
 
     terms: type[BaseModel]
     settle: Callable[[Any, PanelYear], Settlement]
+    caps: Callable[[Any], tuple[CapSpec, ...]]
+    uses_episodes: bool = False
 
 
 FAMILIES: dict[str, Family] = {
-    "ffs": Family(ffs.FFSTerms, ffs.settle),
-    "shared_savings": Family(shared_savings.SharedSavingsTerms, shared_savings.settle),
+    "ffs": Family(ffs.FFSTerms, ffs.settle, lambda terms: ()),
+    "shared_savings": Family(shared_savings.SharedSavingsTerms, shared_savings.settle, shared_savings.caps),
 }
 
 
@@ -61,14 +65,19 @@ class Contract:
     status: str
 
     @property
-    def truncation_percentile(self) -> float | None:
-        """National percentile at which per-beneficiary cost is truncated, or None."""
-        return getattr(self.terms, "truncation_percentile", None)
+    def caps(self) -> tuple[CapSpec, ...]:
+        """Per-beneficiary caps whose panel sums the contract settles on (first = primary)."""
+        return FAMILIES[self.family].caps(self.terms)
+
+    @property
+    def uses_episodes(self) -> bool:
+        """Whether the contract settles on simulated episodes (bundled payments)."""
+        return FAMILIES[self.family].uses_episodes
 
     @property
     def has_benchmark(self) -> bool:
         """Whether the contract settles against a benchmark (FFS does not)."""
-        return self.family != "ffs"
+        return bool(self.caps)
 
     def settle(self, panel: PanelYear) -> Settlement:
         """Settle every simulation of ``panel``."""

@@ -21,7 +21,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from simsuite.contracts.base import PanelYear, Settlement
+from simsuite.contracts.base import UNCAPPED, CapSpec, PanelYear, Settlement
 from simsuite.contracts.tables import msr_by_beneficiaries
 from simsuite.errors import FieldProblem
 
@@ -274,6 +274,13 @@ def settle_shared_savings(
         loss_cap_bound=loss_cap_bound,
         reduced_below_msr=reduced,
     )
+
+
+def caps(terms: SharedSavingsTerms) -> tuple[CapSpec, ...]:
+    """MSSP settles on expenditure truncated at a national percentile by enrollment type."""
+    if terms.truncation_percentile >= 1.0:
+        return (UNCAPPED,)
+    return (CapSpec(percentile=terms.truncation_percentile),)
 
 
 def settle(terms: SharedSavingsTerms, panel: PanelYear) -> Settlement:
