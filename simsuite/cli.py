@@ -87,7 +87,7 @@ def contracts_list() -> None:
     for pid, p in presets.items():
         years = ",".join(map(str, p.performance_years)) if len(p.performance_years) < 5 else (
             f"{p.performance_years[0]}-{p.performance_years[-1]}")
-        click.echo(f"{pid.ljust(width)}  {p.status:<9}  PY {years:<14}  {p.title}")
+        click.echo(f"{pid.ljust(width)}  {p.status:<10}  PY {years:<14}  {p.title}")
 
 
 @contracts.command("show")
@@ -108,6 +108,16 @@ def contracts_show(name: str) -> None:
     for key, value in p.terms.items():
         confidence, source = p.sources.get(key, ("", ""))
         click.echo(f"  {key.ljust(width)} = {value!s:<10} [{confidence}] {source}")
+
+
+def _register_commands() -> None:
+    """Commands that live beside the code they drive."""
+    from simsuite.settle import settle
+
+    cli.add_command(settle)
+
+
+_register_commands()
 
 
 def _prepare_out_dir(out_dir: Path) -> None:

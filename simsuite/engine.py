@@ -66,12 +66,19 @@ def simulate_totals(panel: PanelArrays, caps: np.ndarray, cost_factor: float, op
     key = np.uint64(stream_key(np.uint64(options.seed), np.uint64(COST_STREAM)))
     log_mean = panel.log_mean_expected + np.log(cost_factor)
     totals = np.empty((options.simulations, caps.shape[0]))
+    from simsuite.kernels.panel import BLOCK
+
+    # The kernel hands out blocks of BLOCK simulations to threads: a chunk of whole
+    # blocks, in a number divisible by 4, keeps 1, 2 or 4 threads evenly loaded and
+    # leaves no partial block. Results do not depend on the chunk size.
+    unit = 4 * BLOCK
+    chunk = max(unit, -(-options.chunk // unit) * unit)
     previous_threads = numba.get_num_threads()
     if options.threads is not None:
         numba.set_num_threads(min(options.threads, numba.config.NUMBA_NUM_THREADS))
     try:
-        for start in range(0, options.simulations, options.chunk):
-            stop = min(start + options.chunk, options.simulations)
+        for start in range(0, options.simulations, chunk):
+            stop = min(start + chunk, options.simulations)
             panel_totals(key, start, log_mean, panel.cohort_start, panel.zero_share, panel.sigma,
                          caps, totals[start:stop])
             if progress is not None:
@@ -107,6 +114,7 @@ def run(scenario: Scenario, options: RunOptions | None = None,
     caps = np.vstack([panel.caps_for(c) for c in specs])
     totals = simulate_totals(panel, caps, 1.0 - a.true_savings, options, progress)
     column = {c: totals[:, k] for k, c in enumerate(specs)}
+    expected = {c: panel.expected_total(caps[k]) for k, c in enumerate(specs)}
     quality = quality_scores(a.quality_score, a.quality_score_sd, options.simulations, options.seed)
     episodes = None
     if any(c.uses_episodes for c in scenario.contracts):
@@ -119,7 +127,7 @@ def run(scenario: Scenario, options: RunOptions | None = None,
         primary = contract.caps[0] if contract.caps else UNCAPPED
         # The benchmark is what the panel's own beneficiaries would be expected to cost,
         # capped as the contract caps, without the organisation's savings effort.
-        benchmark = panel.expected_total(panel.caps_for(primary)) * (1.0 + a.benchmark_margin)
+        benchmark = expected[primary] * (1.0 + a.benchmark_margin)
         revenue = (None if a.participant_revenue_to_benchmark is None
                    else a.participant_revenue_to_benchmark * benchmark)
         year = PanelYear(
@@ -133,6 +141,7 @@ def run(scenario: Scenario, options: RunOptions | None = None,
             raw=column[UNCAPPED],
             capped=column,
             episodes=episodes,
+            expected=expected,
         )
         result = contract.settle(year)
         nets.append(result.net)

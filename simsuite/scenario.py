@@ -13,8 +13,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from simsuite.contracts.presets import Contract, build_contract
+from simsuite.contracts.presets import Contract, build_contract, build_custom_contract
 from simsuite.costmodel import ENROLLMENT_TYPES, PUF_YEAR, national_ffs_2018
+from simsuite.episodes import EpisodeSpec
 from simsuite.errors import FieldProblem, InputError, located_problem
 from simsuite.yamlfile import did_you_mean, dotted, line_of, load_yaml
 
@@ -116,12 +117,25 @@ class Assumptions(BaseModel):
 
 
 class ContractSpec(BaseModel):
-    """One contract of the comparison: a preset and optional overrides of its terms."""
+    """One contract of the comparison: a preset with optional overrides of its terms, or a
+    custom contract built from a family's terms (``family``, ``terms`` and ``name``)."""
 
     model_config = _STRICT
-    preset: str
+    preset: str | None = None
     name: str | None = None
     overrides: dict[str, Any] = Field(default_factory=dict)
+    family: str | None = None
+    terms: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _preset_or_custom(self) -> "ContractSpec":
+        if (self.preset is None) == (self.family is None):
+            raise FieldProblem(("preset",), "give either a preset or a family with terms (not both)")
+        if self.family is not None and not self.name:
+            raise FieldProblem(("name",), "a custom contract needs a name")
+        if self.family is not None and self.overrides:
+            raise FieldProblem(("overrides",), "a custom contract takes terms, not overrides")
+        return self
 
 
 class RunSettings(BaseModel):
@@ -145,6 +159,7 @@ class ScenarioSpec(BaseModel):
     assumptions: Assumptions = Field(default_factory=Assumptions)
     contracts: Annotated[list[ContractSpec], Field(min_length=1)]
     run: RunSettings = Field(default_factory=RunSettings)
+    episodes: list[EpisodeSpec] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -211,7 +226,10 @@ def scenario_from_dict(
     seen: dict[str, int] = {}
     for i, c in enumerate(spec.contracts):
         try:
-            contract = build_contract(c.preset, c.overrides, spec.performance_year, c.name)
+            if c.preset is not None:
+                contract = build_contract(c.preset, c.overrides, spec.performance_year, c.name)
+            else:
+                contract = build_custom_contract(c.family, c.terms, c.name)
         except FieldProblem as exc:
             raise fail(("contracts", i) + exc.loc, exc.problem) from None
         if contract.name in seen:

@@ -17,12 +17,14 @@ _COLUMNS = (
 
 
 def money(x: float) -> str:
-    """Dollars in a short form: $1.23M, $456.7k, $89."""
-    if abs(x) >= 1e6:
-        return f"${x / 1e6:,.2f}M"
-    if abs(x) >= 1e3:
-        return f"${x / 1e3:,.1f}k"
-    return f"${x:,.0f}"
+    """Dollars in a short form: $1.23M, -$456.7k, $89."""
+    sign = "-" if x < 0 else ""
+    x = abs(x)
+    if x >= 1e6:
+        return f"{sign}${x / 1e6:,.2f}M"
+    if round(x) >= 1e3:
+        return f"{sign}${x / 1e3:,.1f}k"
+    return f"{sign}${x:,.0f}"
 
 
 def _cell(value: float, se: float, kind: str) -> str:

@@ -64,6 +64,9 @@ class PanelYear:
         Panel sums of per-beneficiary costs under every cap the contract asked for.
     episodes : object or None
         Per-simulation episode totals for episode-payment contracts.
+    expected : mapping of CapSpec to float
+        Expected panel sum under each cap without the organisation's savings effort,
+        dollars (what an insurer would price on).
     """
 
     n_beneficiaries: int
@@ -76,6 +79,7 @@ class PanelYear:
     raw: np.ndarray | None = None
     capped: Mapping[CapSpec, np.ndarray] = field(default_factory=dict)
     episodes: Any = None
+    expected: Mapping[CapSpec, float] = field(default_factory=dict)
 
     @property
     def member_months(self) -> int:

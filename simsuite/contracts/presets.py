@@ -15,11 +15,22 @@ from typing import Any, Callable
 
 from pydantic import BaseModel, ValidationError
 
-from simsuite.contracts import ffs, shared_savings
+from simsuite.contracts import (
+    capitation,
+    corridors,
+    episode,
+    ffs,
+    primary_care_first,
+    quality_payments,
+    shared_savings,
+)
 from simsuite.contracts.base import CapSpec, PanelYear, Settlement
 from simsuite.contracts.tables import preset_file
 from simsuite.errors import FieldProblem, located_problem
 from simsuite.yamlfile import did_you_mean
+
+
+INPUT = "input"  # a preset term with no published value: the scenario must set it
 
 
 @dataclass(frozen=True)
@@ -37,6 +48,13 @@ class Family:
 FAMILIES: dict[str, Family] = {
     "ffs": Family(ffs.FFSTerms, ffs.settle, lambda terms: ()),
     "shared_savings": Family(shared_savings.SharedSavingsTerms, shared_savings.settle, shared_savings.caps),
+    "corridor": Family(corridors.CorridorTerms, corridors.settle, corridors.caps),
+    "capitation": Family(capitation.CapitationTerms, capitation.settle, capitation.caps),
+    "primary_care_first": Family(
+        primary_care_first.PrimaryCareFirstTerms, primary_care_first.settle, primary_care_first.caps
+    ),
+    "quality_payment": Family(quality_payments.QualityPaymentTerms, quality_payments.settle, quality_payments.caps),
+    "episode": Family(episode.EpisodeTerms, episode.settle, episode.caps, uses_episodes=True),
 }
 
 
@@ -167,21 +185,15 @@ def build_contract(
             ("preset",),
             f"preset '{preset_id}' covers performance years {years}, not {performance_year}",
         )
-    family = FAMILIES[preset.family]
     overrides = overrides or {}
-    known = list(family.terms.model_fields)
-    for key in overrides:
-        if key not in known:
+    merged = {**preset.terms, **overrides}
+    for key, value in merged.items():
+        if value == INPUT:
             raise FieldProblem(
                 ("overrides", key),
-                f"unknown term for a {preset.family} contract{did_you_mean(key, known)}",
+                f"preset '{preset_id}' has no published value for this term; set it under overrides",
             )
-    try:
-        terms = family.terms.model_validate({**preset.terms, **overrides})
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc, problem = located_problem(err)
-        raise FieldProblem(("overrides",) + loc, problem) from None
+    terms = validate_terms(preset.family, merged, ("overrides",), known_keys=overrides)
     return Contract(
         name=name or preset.id,
         preset=preset.id,
@@ -189,3 +201,33 @@ def build_contract(
         terms=terms,
         status=preset.status,
     )
+
+
+def validate_terms(family_name: str, terms: dict[str, Any], loc: tuple = ("terms",),
+                   known_keys: dict[str, Any] | None = None) -> BaseModel:
+    """Validate a family's terms; unknown keys (of ``known_keys``, default all) get 'did you mean'."""
+    family = FAMILIES[family_name]
+    known = list(family.terms.model_fields)
+    for key in terms if known_keys is None else known_keys:
+        if key not in known:
+            raise FieldProblem(
+                loc + (key,), f"unknown term for a {family_name} contract{did_you_mean(key, known)}"
+            )
+    try:
+        return family.terms.model_validate(terms)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where, problem = located_problem(err)
+        raise FieldProblem(loc + where, problem) from None
+
+
+def build_custom_contract(family_name: str, terms: dict[str, Any], name: str) -> Contract:
+    """A contract defined in the scenario from a family's building blocks, without a preset."""
+    if family_name not in FAMILIES:
+        raise FieldProblem(
+            ("family",),
+            f"unknown contract family '{family_name}'{did_you_mean(family_name, list(FAMILIES))}; "
+            f"families: {', '.join(FAMILIES)}",
+        )
+    validated = validate_terms(family_name, terms)
+    return Contract(name=name, preset="custom", family=family_name, terms=validated, status="custom")
