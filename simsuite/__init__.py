@@ -8,9 +8,27 @@ Public API::
     ds["summary"].to_pandas()            # mean, sd, P(loss), VaR/TVaR ... per contract
 """
 
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
 __version__ = "0.1.0"
 
-from simsuite.engine import RunOptions, run  # noqa: E402
-from simsuite.scenario import Scenario, load_scenario, scenario_from_dict  # noqa: E402
+# Names are imported on first use (PEP 562) so that `simsuite` on the command line starts
+# its error handling before numba and xarray load.
+_PUBLIC = {
+    "RunOptions": "simsuite.engine",
+    "run": "simsuite.engine",
+    "Scenario": "simsuite.scenario",
+    "load_scenario": "simsuite.scenario",
+    "scenario_from_dict": "simsuite.scenario",
+}
 
-__all__ = ["RunOptions", "Scenario", "__version__", "load_scenario", "run", "scenario_from_dict"]
+__all__ = ["__version__", *_PUBLIC]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PUBLIC:
+        return getattr(import_module(_PUBLIC[name]), name)
+    raise AttributeError(f"module 'simsuite' has no attribute {name!r}")

@@ -35,14 +35,18 @@ def run(scenario: Path, sims: int | None, seed: int | None, threads: int | None,
     """Simulate SCENARIO, print the comparison table and write the results."""
     from simsuite.engine import options_for
     from simsuite.engine import run as run_scenario
-    from simsuite.output import atomic_path
+    from simsuite.output import atomic_paths
     from simsuite.plots import loss_distribution
     from simsuite.results import write_netcdf
     from simsuite.scenario import load_scenario
+    from simsuite.sizing import check_size, precision_warnings
     from simsuite.summary_table import comparison_table, run_header
 
     sc = load_scenario(scenario)
     options = options_for(sc, sims=sims, seed=seed, threads=threads)
+    estimate = check_size(sc, options)
+    if estimate.seconds > 10:
+        click.echo(f"estimated run time about {estimate.seconds:.0f} s, memory {estimate.gigabytes:.1f} GB", err=True)
     _prepare_out_dir(out_dir)
     started = time.perf_counter()
     ds = run_scenario(sc, options)
@@ -52,13 +56,15 @@ def run(scenario: Path, sims: int | None, seed: int | None, threads: int | None,
     click.echo()
     click.echo(comparison_table(ds))
     click.echo()
-    write_netcdf(ds, out_dir / "results.nc")
-    with atomic_path(out_dir / "summary.csv") as tmp:
+    for warning in precision_warnings(ds):
+        click.echo(f"warning: {warning}", err=True)
+    names = ["results.nc", "summary.csv", "loss_distribution.png"]
+    with atomic_paths([out_dir / n for n in names]) as (nc, csv, png):
+        write_netcdf(ds, nc)
         table = ds["summary"].to_pandas()
-        table.join(ds["summary_se"].to_pandas().add_suffix("_se")).to_csv(tmp)
-    with atomic_path(out_dir / "loss_distribution.png") as tmp:
-        loss_distribution(ds).savefig(tmp, dpi=120, format="png")
-    click.echo(f"simulated in {elapsed:.1f} s; wrote {out_dir}/results.nc, summary.csv, loss_distribution.png")
+        table.join(ds["summary_se"].to_pandas().add_suffix("_se")).to_csv(csv)
+        loss_distribution(ds).savefig(png, dpi=120, format="png")
+    click.echo(f"simulated in {elapsed:.1f} s; wrote {out_dir}/{', '.join(names)}")
 
 
 @cli.command()

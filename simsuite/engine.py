@@ -21,9 +21,9 @@ from simsuite.results import assemble
 from simsuite.scenario import Scenario
 
 COST_STREAM = 1  # random stream of patient costs; other streams are reserved for other draws
-# About 2e7 patient draws per chunk (~0.2 s): short enough for Ctrl-C and progress to
+# About 5e6 patient draws per chunk (~0.05-0.1 s): short enough for Ctrl-C and progress to
 # respond quickly, long enough that per-chunk overhead is negligible.
-DRAWS_PER_CHUNK = 20_000_000
+DRAWS_PER_CHUNK = 5_000_000
 
 
 @dataclass(frozen=True)

@@ -3,23 +3,54 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+
+def _partial_name(path: Path) -> Path:
+    # Keep the suffix so writers that infer a format from it still work.
+    return path.with_name(f".{path.stem}.{os.getpid()}.partial{path.suffix}")
 
 
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only on success.
 
-    The temporary name keeps the suffix so writers that infer a format from it work.
     An exception (or Ctrl-C) leaves the previous ``path``, if any, untouched.
     """
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.partial{path.suffix}")
-    try:
+    with atomic_paths([path]) as (tmp,):
         yield tmp
-        os.replace(tmp, path)
+
+
+@contextmanager
+def atomic_paths(paths: list[str | Path]) -> Iterator[list[Path]]:
+    """Like `atomic_path` for several files that belong together.
+
+    Nothing is renamed until every file is written; the renames then run with Ctrl-C
+    deferred, so an interrupted run leaves either all the previous files or all the
+    new ones, never a mix and never a truncated file.
+    """
+    finals = [Path(p) for p in paths]
+    temps = [_partial_name(p) for p in finals]
+    try:
+        yield temps
+        deferred: list[int] = []
+        previous = None
+        try:
+            previous = signal.signal(signal.SIGINT, lambda signum, frame: deferred.append(signum))
+        except ValueError:  # not the main thread: signals cannot be deferred, renames are still quick
+            previous = None
+        try:
+            for tmp, final in zip(temps, finals):
+                os.replace(tmp, final)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+        if deferred:
+            raise KeyboardInterrupt
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        for tmp in temps:
+            if tmp.exists():
+                tmp.unlink()

@@ -26,7 +26,6 @@ import numpy as np
 import xarray as xr
 
 from simsuite import __version__
-from simsuite.output import atomic_path
 from simsuite.risk import MEASURES, summarize
 
 if TYPE_CHECKING:
@@ -91,6 +90,5 @@ def assemble(
 
 
 def write_netcdf(ds: xr.Dataset, path: str | Path) -> None:
-    """Write ``ds`` to ``path`` (netCDF-4) atomically."""
-    with atomic_path(path) as tmp:
-        ds.to_netcdf(tmp, engine="netcdf4")
+    """Write ``ds`` to ``path`` (netCDF-4). Callers make it atomic (`simsuite.output`)."""
+    ds.to_netcdf(path, engine="netcdf4")

@@ -1,0 +1,278 @@
+"""The exact (FFT) method against closed forms, Monte Carlo, the normal approximation and `aggregate`.
+
+Tolerances are derived, not picked: Monte Carlo comparisons allow 3.5 Monte Carlo
+standard errors plus the exact method's own error estimate (``summary_error``);
+discretisation checks use the bucket size; the normal closed form at N = 60,000 is
+compared after its first Edgeworth (skewness) correction.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate, special
+
+import simsuite
+from simsuite.contracts.base import PanelYear
+from simsuite.errors import InputError
+from simsuite.exact import (
+    Bands,
+    capped_cumulants,
+    capped_moment,
+    discretise_capped,
+    mssp_net_of_savings,
+    normal_expected_settlement,
+    normal_piecewise_expectation,
+    run_exact,
+    total_distribution,
+)
+from simsuite.population import build_panel
+from simsuite.risk import (
+    tail_value_at_risk,
+    value_at_risk,
+    weighted_tail_value_at_risk,
+    weighted_value_at_risk,
+)
+
+SIGMA, P0 = 1.25, 0.10
+MSSP = [
+    {"preset": "ffs"},
+    {"preset": "mssp-basic-a", "name": "BASIC A"},
+    {"preset": "mssp-basic-e", "name": "BASIC E", "overrides": {"msr": "variable"}},
+    {"preset": "mssp-enhanced", "name": "ENHANCED"},
+]
+
+
+def scenario(n: int, contracts=MSSP, **assumptions) -> simsuite.Scenario:
+    base = {"true_savings": 0.01, "quality_score": 0.85, "participant_revenue_to_benchmark": 0.25}
+    return simsuite.scenario_from_dict({
+        "name": f"exact-{n}",
+        "population": {"beneficiaries": n},
+        "assumptions": {**base, **assumptions},
+        "contracts": contracts,
+    })
+
+
+# ---- building blocks ------------------------------------------------------------------------
+
+
+def test_weighted_risk_measures_equal_the_sample_ones_for_equal_weights():
+    rng = np.random.default_rng(3)
+    loss = np.concatenate([rng.normal(size=997), np.full(40, 0.5)])  # with an atom
+    w = np.ones_like(loss)
+    for p in (0.5, 0.95, 0.99):
+        assert weighted_value_at_risk(loss, w, p) == value_at_risk(loss, p)
+        assert weighted_tail_value_at_risk(loss, w, p) == pytest.approx(tail_value_at_risk(loss, p), rel=1e-12)
+
+
+def test_weighted_tvar_counts_the_part_of_the_atom_in_the_tail():
+    # Loss 0 w.p. 0.9, 10 w.p. 0.08, 100 w.p. 0.02: TVaR95 = (0.02 x 100 + 10 x 0.03) / 0.05.
+    loss, w = np.array([100.0, 0.0, 10.0]), np.array([0.02, 0.9, 0.08])
+    assert weighted_value_at_risk(loss, w, 0.95) == 10.0
+    assert weighted_tail_value_at_risk(loss, w, 0.95) == pytest.approx(46.0)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_capped_moments_against_quadrature(k):
+    mu, cap = math.log(9000.0), 120_000.0
+    density = lambda x: math.exp(-0.5 * ((math.log(x) - mu) / SIGMA) ** 2) / (x * SIGMA * math.sqrt(2 * math.pi))
+    below = integrate.quad(lambda x: x**k * density(x), 0, cap, limit=400, points=[math.exp(mu)])[0]
+    tail = special.ndtr((mu - math.log(cap)) / SIGMA)
+    expected = (1 - P0) * (below + cap**k * tail)
+    assert float(capped_moment(mu, SIGMA, P0, cap, k)) == pytest.approx(expected, rel=1e-8)
+
+
+@pytest.mark.parametrize("h", [37.0, 500.0, 4000.0])
+def test_discretisation_keeps_mass_and_mean_and_adds_at_most_h2_over_4_variance(h):
+    mu, cap = math.log(6000.0), 95_500.0
+    pmf = discretise_capped(mu, SIGMA, P0, cap, h)
+    x = h * np.arange(pmf.size)
+    m1, m2 = (float(capped_moment(mu, SIGMA, P0, cap, k)) for k in (1, 2))
+    assert pmf.min() >= 0 and pmf.sum() == pytest.approx(1.0, abs=1e-13)
+    assert pmf[0] >= P0
+    assert np.dot(x, pmf) == pytest.approx(m1, rel=1e-11)
+    extra = np.dot(x * x, pmf) - m2
+    assert -1e-9 * m2 <= extra <= h * h / 4
+
+
+def test_total_distribution_moments_match_closed_form_and_the_window_holds_the_mass():
+    bands = Bands(np.array([700, 250, 50]), np.log([3000.0, 9000.0, 40_000.0]), np.full(3, SIGMA),
+                  np.full(3, P0), np.array([90_000.0, 90_000.0, 400_000.0]))
+    dist = total_distribution(bands, log2_buckets=16)
+    mean, var = bands.moments()
+    assert dist.aliasing_bound < 1e-13
+    assert dist.mean == pytest.approx(mean, rel=1e-10)
+    # Rounding adds at most h^2/4 of variance per beneficiary.
+    assert 0.0 <= dist.var - var <= bands.count.sum() * dist.h**2 / 4 + 1e-9 * var
+
+
+# ---- the exact method against Monte Carlo ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_panel():
+    sc = scenario(3000)
+    exact = run_exact(sc, bands_per_cohort=32, log2_buckets=18)
+    mc = simsuite.run(sc, simsuite.RunOptions(simulations=20_000, seed=11))
+    return sc, exact, mc
+
+
+def test_exact_moments_agree_with_closed_form(small_panel):
+    sc, exact, _ = small_panel
+    a = exact.attrs
+    assert abs(a["p99_mean_rel_error"]) < 1e-10
+    # The variance error is banding plus discretisation, each reported separately.
+    assert abs(a["p99_var_rel_error"] - a["p99_banding_var_rel_error"]
+               - a["p99_discretisation_var_rel_error"]) < 1e-6
+    assert abs(a["p99_var_rel_error"]) < 1e-3
+    assert a["p99_aliasing_bound"] < 1e-12
+    # The model moments are the panel's own (every beneficiary), independently summed.
+    panel = build_panel(sc.spec)
+    caps = panel.caps_at(0.99)
+    assert a["p99_model_mean"] == pytest.approx(panel.expected_total(caps, 0.99), rel=1e-12)
+
+
+@pytest.mark.parametrize("contract", ["BASIC A", "BASIC E", "ENHANCED"])
+@pytest.mark.parametrize("measure", ["mean", "sd", "VaR95", "TVaR95", "p_loss"])
+def test_monte_carlo_agrees_with_exact(small_panel, contract, measure):
+    _, exact, mc = small_panel
+    mc_value = float(mc["summary"].sel(contract=contract, measure=measure))
+    se = float(mc["summary_se"].sel(contract=contract, measure=measure))
+    value = float(exact["summary"].sel(contract=contract, measure=measure))
+    own = float(exact["summary_error"].sel(contract=contract, measure=measure))
+    assert abs(mc_value - value) <= 3.5 * se + own + 1e-9 * max(1.0, abs(value)), (mc_value, se, value, own)
+
+
+def test_ffs_is_exactly_zero(small_panel):
+    _, exact, _ = small_panel
+    assert np.all(exact["summary"].sel(contract="ffs").values == 0.0)
+
+
+def test_a_wrong_settlement_would_be_caught(small_panel):
+    """The comparison can fail: a 1% error in the expected result is many errors wide."""
+    _, exact, mc = small_panel
+    for c in ("BASIC E", "ENHANCED"):
+        value = float(exact["summary"].sel(contract=c, measure="mean"))
+        tol = 3.5 * float(mc["summary_se"].sel(contract=c, measure="mean")) + float(
+            exact["summary_error"].sel(contract=c, measure="mean"))
+        assert tol < 0.2 * abs(value)
+
+
+# ---- refusals ----------------------------------------------------------------------------------------
+
+
+def test_uncertain_quality_is_refused_in_one_line():
+    sc = scenario(1000, quality_score_sd=0.05)
+    with pytest.raises(InputError, match="quality_score_sd") as info:
+        run_exact(sc)
+    assert "\n" not in str(info.value)
+
+
+def test_uncapped_contract_is_refused():
+    sc = scenario(1000, contracts=[{"preset": "mssp-basic-a", "overrides": {"truncation_percentile": 1.0}}])
+    with pytest.raises(InputError, match="finite cap"):
+        run_exact(sc)
+
+
+# ---- the normal closed form ------------------------------------------------------------------------
+
+
+def test_piecewise_normal_expectation_is_the_option_formula():
+    # E[(B - X - m)+] = sigma phi(z) + (mu_B - m) Phi(z), z = (mu_B - m) / sigma.
+    mu_d, sd, m = 3.0e6, 2.0e6, 1.5e6
+    z = (mu_d - m) / sd
+    formula = sd * math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi) + (mu_d - m) * special.ndtr(z)
+    got = normal_piecewise_expectation(mu_d, sd, np.array([-np.inf, m, np.inf]), np.array([0.0, -m]),
+                                       np.array([0.0, 1.0]))
+    assert got == pytest.approx(formula, rel=1e-13)
+
+
+@pytest.mark.parametrize("preset", ["mssp-basic-a", "mssp-basic-e", "mssp-enhanced"])
+def test_normal_closed_form_equals_integrating_the_settlement(preset):
+    sc = scenario(6000, contracts=[{"preset": preset}], low_revenue=True)
+    contract, a = sc.contracts[0], sc.spec.assumptions
+    b, mean, sd = 6.0e7, 5.95e7, 1.6e6
+    closed = normal_expected_settlement(contract.terms, b, mean, sd, 6000, a.quality_score,
+                                        a.quality_standard, 0.25 * b, True)
+    net = lambda x: float(contract.settle(PanelYear(6000, np.array([b]), np.array([x]), np.array([a.quality_score]),
+                                                    a.quality_standard, 0.25 * b, True)).net[0])
+    dens = lambda x: math.exp(-0.5 * ((x - mean) / sd) ** 2) / (sd * math.sqrt(2 * math.pi))
+    # Integrate piece by piece between the settlement's kinks and jumps (in expenditure).
+    _, breaks = mssp_net_of_savings(contract.terms, b, 6000, a.quality_score, a.quality_standard, 0.25 * b, True)
+    lo, hi = mean - 12 * sd, mean + 12 * sd
+    kinks = sorted({lo, hi, *[b - d for d in breaks if lo < b - d < hi]})
+    numeric = sum(integrate.quad(lambda x: net(x) * dens(x), lo, hi, limit=200, epsabs=1e-3)[0]
+                  for lo, hi in zip(kinks[:-1], kinks[1:]))
+    assert closed == pytest.approx(numeric, rel=1e-6, abs=1.0)
+
+
+def test_normal_closed_form_at_60000_after_the_skewness_correction():
+    """At N = 60,000 the normal closed form is the exact answer up to skewness.
+
+    The first Edgeworth term ``gamma / 6 E[g(X) He3(Z)]`` is computed from the exact
+    third cumulant; what it leaves must be of the next order (gamma times it).
+    """
+    sc = scenario(60_000, contracts=MSSP[1:])
+    exact = run_exact(sc, bands_per_cohort=32, log2_buckets=19)
+    mean, sd = exact.attrs["p99_model_mean"], exact.attrs["p99_model_sd"]
+    panel = build_panel(sc.spec)
+    caps = panel.caps_at(0.99)
+    k3 = 0.0
+    for c, model in enumerate(panel.models):
+        theta = panel.log_mean_expected[panel.cohort_start[c]:panel.cohort_start[c + 1]] + math.log(0.99)
+        k3 += capped_cumulants(theta, model.sigma, model.zero_share, caps[c])[2]
+    gamma = k3 / sd**3
+    z = np.linspace(-10, 10, 200_001)
+    w = np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi) * (z[1] - z[0])
+    a = sc.spec.assumptions
+    for i, contract in enumerate(sc.contracts):
+        b = float(exact["benchmark"][i])
+        normal = normal_expected_settlement(contract.terms, b, mean, sd, 60_000, a.quality_score,
+                                            a.quality_standard, 0.25 * b, a.low_revenue)
+        x = mean + sd * z
+        g = contract.settle(PanelYear(60_000, np.full(x.shape, b), x, np.full(x.shape, a.quality_score),
+                                      a.quality_standard, 0.25 * b, a.low_revenue)).net
+        edgeworth = gamma / 6 * float(np.sum(g * w * (z**3 - 3 * z)))
+        value = float(exact["summary"][i].sel(measure="mean"))
+        own = float(exact["summary_error"][i].sel(measure="mean"))
+        assert abs(value - normal - edgeworth) <= 2 * gamma * abs(edgeworth) + own + 1e-6 * b, contract.name
+
+
+# ---- an independent check: the `aggregate` package --------------------------------------------------
+
+
+def test_one_cohort_against_the_aggregate_package():
+    """`aggregate` (a test-only dependency) builds the same iid cohort independently:
+    Binomial(n, 1 - p0) costly patients, each a lognormal capped at ``cap``."""
+    import warnings
+
+    from aggregate import build  # test extra: "aggregate>=0.30,<1"
+
+    n, mu, cap, bs = 1000, math.log(8000.0) - 0.5 * SIGMA**2, 95_000.0, 250.0
+    bands = Bands(np.array([n]), np.array([mu]), np.array([SIGMA]), np.array([P0]), np.array([cap]))
+    ours = total_distribution(bands, log2_buckets=16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        agg = build(f"agg Cohort {n * (1 - P0)} claims {cap} xs 0 sev {math.exp(mu)} * lognorm {SIGMA} "
+                    f"binomial {1 - P0}", log2=16, bs=bs)
+    xa, pa = np.asarray(agg.xs, dtype=float), np.clip(np.asarray(agg.agg_density, dtype=float), 0, None)
+    mean, var = bands.moments()
+    # aggregate's closed-form moments (its own implementation) equal ours.
+    assert agg.agg_m == pytest.approx(mean, rel=1e-9)
+    assert agg.agg_var == pytest.approx(var, rel=1e-8)
+    # Distributions: each lattice moves a point by at most its bucket, so CDFs differ by at most
+    # the largest probability within (h + bs) and quantiles by at most h + bs.
+    slack = ours.h + bs
+    # Ours keeps the mean exactly; aggregate's rounding moves it by what it reports itself.
+    assert ours.mean == pytest.approx(mean, rel=1e-10)
+    assert abs(np.dot(xa, pa) - mean) <= abs(agg.est_m - agg.agg_m) * 1.01 + 1e-9 * mean
+    for p in (0.01, 0.5, 0.95, 0.99):
+        assert abs(weighted_value_at_risk(ours.values, ours.pmf, p) - weighted_value_at_risk(xa, pa, p)) <= slack
+    sd = math.sqrt(var)
+    grid = np.linspace(mean - 5 * sd, mean + 6 * sd, 301)
+    f_ours = np.cumsum(ours.pmf)[np.searchsorted(ours.values, grid, side="right") - 1]
+    f_agg = np.cumsum(pa)[np.searchsorted(xa, grid, side="right") - 1]
+    peak = 1.2 / math.sqrt(2 * math.pi * var)  # the density's height, with room for its skew
+    assert np.abs(f_ours - f_agg).max() <= peak * slack
