@@ -177,7 +177,7 @@ class CostModel:
             with_extra = 0.0
         else:
             with_extra, _ = integrate.quad(
-                lambda t: stats.norm.pdf(t) * _ln_cdf(x - math.exp(self.mu_extra + self.sigma_extra * t),
+                lambda t: _phi(t) * _ln_cdf(x - math.exp(self.mu_extra + self.sigma_extra * t),
                                                       self.mu_body, self.sigma_body),
                 lo, hi, epsabs=1e-13, epsrel=1e-11, limit=200)
         return (1 - self.p) * body + self.p * with_extra
@@ -208,10 +208,10 @@ class CostModel:
         if hi > lo:
             def integrand(t: float) -> float:
                 e = math.exp(self.mu_extra + self.sigma_extra * t)
-                return stats.norm.pdf(t) * (e + _ln_lev(c - e, self.mu_body, self.sigma_body))
+                return _phi(t) * (e + _ln_lev(c - e, self.mu_body, self.sigma_body))
 
             below, _ = integrate.quad(integrand, lo, hi, epsabs=1e-9 * c, epsrel=1e-11, limit=200)
-        above = c * stats.norm.sf(hi)
+        above = c * _norm_sf(hi)
         return factor * ((1 - self.p) * body + self.p * (below + above))
 
     def cap_dollars(self, cap: HighCostCap | None) -> float:
@@ -223,12 +223,29 @@ class CostModel:
         return self.mean() + cap.value * self.sd()
 
 
+_SQRT2 = math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def _phi(t: float) -> float:
+    # Plain math rather than scipy.stats: quad calls these thousands of times per cap.
+    return _INV_SQRT_2PI * math.exp(-0.5 * t * t)
+
+
+def _norm_cdf(z: float) -> float:
+    return 0.5 * math.erfc(-z / _SQRT2)
+
+
+def _norm_sf(z: float) -> float:
+    return 0.5 * math.erfc(z / _SQRT2)
+
+
 def _ln_mean(mu: float, sigma: float) -> float:
     return math.exp(mu + sigma * sigma / 2)
 
 
 def _ln_cdf(x: float, mu: float, sigma: float) -> float:
-    return 0.0 if x <= 0 else float(stats.norm.cdf((math.log(x) - mu) / sigma))
+    return 0.0 if x <= 0 else _norm_cdf((math.log(x) - mu) / sigma)
 
 
 def _ln_lev(c: float, mu: float, sigma: float) -> float:
@@ -236,7 +253,7 @@ def _ln_lev(c: float, mu: float, sigma: float) -> float:
     if c <= 0:
         return 0.0
     z = (math.log(c) - mu) / sigma
-    return _ln_mean(mu, sigma) * float(stats.norm.cdf(z - sigma)) + c * float(stats.norm.sf(z))
+    return _ln_mean(mu, sigma) * _norm_cdf(z - sigma) + c * _norm_sf(z)
 
 
 # --- the count distribution ----------------------------------------------------------------
@@ -247,8 +264,9 @@ def count_table(spec: EpisodeSpec) -> tuple[int, np.ndarray]:
 
     For a Poisson count the table spans ``lambda - 10 sqrt(lambda) - 10`` to
     ``lambda + 12 sqrt(lambda) + 30``: the mass outside is below 1e-20, far under the
-    smallest step of the kernel's uniforms (2**-52), so the table is the exact inverse
-    CDF at that resolution.
+    smallest step of the kernel's uniforms (2**-52). The table is the exact inverse CDF
+    except within 2**-53 of 1, where double precision cannot tell ``P(N <= k)`` from 1:
+    an event of probability below 1e-16 per simulation and category.
     """
     lam = spec.annual_volume
     if spec.volume_model == "fixed":
