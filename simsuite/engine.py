@@ -146,15 +146,18 @@ def run(scenario: Scenario, options: RunOptions | None = None,
         result = contract.settle(year)
         nets.append(result.net)
         gains.append(result.gain_shared)
-        expenditures.append(column[primary])
-        benchmarks.append(benchmark if contract.has_benchmark else np.nan)
+        expenditures.append(column[primary] if result.expenditure is None else result.expenditure)
+        if result.benchmark is not None:
+            benchmarks.append(result.benchmark)
+        else:
+            benchmarks.append(year.benchmark if contract.has_benchmark else np.full(options.simulations, np.nan))
     return assemble(
         scenario=scenario,
         options=options,
         net=np.vstack(nets),
         gain_shared=np.vstack(gains),
         expenditure=np.vstack(expenditures),
-        benchmark=np.array(benchmarks),
+        benchmark=np.vstack(benchmarks),
         panel_cost=column[UNCAPPED],
         quality_score=quality,
     )

@@ -6,8 +6,11 @@ Layout (dims ``contract``, ``sim``, ``measure``):
 * ``gain_shared(contract, sim)``: 1 if shared savings were paid;
 * ``expenditure(contract, sim)``: panel cost the contract settles on (truncated as
   it requires), dollars;
-* ``benchmark(contract)``: the updated benchmark, dollars (NaN for FFS);
-* ``savings_rate(contract, sim)``: ``(benchmark - expenditure) / benchmark``;
+* ``benchmark(contract)``: the benchmark the contract compares with, dollars, averaged over
+  simulations where it varies (NaN for FFS; for episode contracts the sum of target
+  prices);
+* ``savings_rate(contract, sim)``: ``(benchmark - expenditure) / benchmark`` with each
+  simulation's own benchmark;
 * ``panel_cost(sim)``: untruncated panel cost, dollars;
 * ``quality_score(sim)``: the quality score of each simulation (fraction);
 * ``summary(contract, measure)`` and ``summary_se(contract, measure)``: the measures of
@@ -52,14 +55,14 @@ def assemble(
         values[i] = [v[m] for m in MEASURES]
         errors[i] = [e[m] for m in MEASURES]
     with np.errstate(invalid="ignore", divide="ignore"):
-        savings_rate = (benchmark[:, None] - expenditure) / benchmark[:, None]
+        savings_rate = (benchmark - expenditure) / benchmark
 
     ds = xr.Dataset(
         data_vars={
             "net": (("contract", "sim"), net, {"units": "USD", "long_name": "money to the provider (loss < 0)"}),
             "gain_shared": (("contract", "sim"), gain_shared.astype(np.int8), {"long_name": "shared savings paid (1) or not (0)"}),
             "expenditure": (("contract", "sim"), expenditure, {"units": "USD", "long_name": "panel expenditure the contract settles on"}),
-            "benchmark": (("contract",), benchmark, {"units": "USD", "long_name": "updated benchmark"}),
+            "benchmark": (("contract",), benchmark.mean(axis=1), {"units": "USD", "long_name": "benchmark the contract compares with (mean over simulations)"}),
             "savings_rate": (("contract", "sim"), savings_rate, {"units": "1", "long_name": "(benchmark - expenditure) / benchmark"}),
             "panel_cost": (("sim",), panel_cost, {"units": "USD", "long_name": "untruncated panel cost"}),
             "quality_score": (("sim",), quality_score, {"units": "1", "long_name": "quality score"}),

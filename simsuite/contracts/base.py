@@ -99,7 +99,12 @@ class Settlement:
     gain_shared : ndarray of bool
         Whether the contract paid any shared savings (or positive reconciliation) in
         that simulation, shape ``(S,)``.
+    benchmark, expenditure : ndarray or None
+        What the contract actually compared, dollars, shape ``(S,)``, when it is not the
+        panel's benchmark and expenditure (e.g. episode target prices and spending).
     """
 
     net: np.ndarray
     gain_shared: np.ndarray
+    benchmark: np.ndarray | None = None
+    expenditure: np.ndarray | None = None

@@ -237,7 +237,8 @@ def settle(terms: EpisodeTerms, panel: PanelYear) -> Settlement:
     if panel.episodes is None:
         raise ValueError("an episode contract needs panel.episodes (simsuite.episodes.simulate_episodes)")
     out = settle_episodes(terms, panel.episodes, panel.quality_score)
-    return Settlement(net=out["net"], gain_shared=out["net"] > 0)
+    return Settlement(net=out["net"], gain_shared=out["net"] > 0, benchmark=out["target"],
+                      expenditure=out["actual"])
 
 
 def reference_settlement(terms: EpisodeTerms, categories: list[str], groups: list[str | None],
