@@ -83,6 +83,7 @@ def assemble(
             "scenario": scenario.text,
             "performance_year": scenario.spec.performance_year,
             "beneficiaries": scenario.spec.population.beneficiaries,
+            "panel": panel_description(scenario),
             "seed": options.seed,
             "simulations": options.simulations,
             "simsuite_version": __version__,
@@ -90,6 +91,17 @@ def assemble(
         },
     )
     return ds
+
+
+def panel_description(scenario: "Scenario") -> str:
+    """What the contracts settle on, in words: beneficiaries, episodes, or both."""
+    parts = []
+    if any(c.has_benchmark and not c.uses_episodes for c in scenario.contracts):
+        parts.append(f"{scenario.spec.population.beneficiaries:,} beneficiaries")
+    if any(c.uses_episodes for c in scenario.contracts):
+        volumes = ", ".join(f"{e.category} {e.annual_volume:g}/yr" for e in scenario.spec.episodes)
+        parts.append(f"episodes: {volumes}")
+    return "; ".join(parts) or f"{scenario.spec.population.beneficiaries:,} beneficiaries"
 
 
 def write_netcdf(ds: xr.Dataset, path: str | Path) -> None:

@@ -61,7 +61,7 @@ def run_header(ds: xr.Dataset) -> str:
     a = ds.attrs
     bench = ds["benchmark"].dropna("contract")
     lines = [
-        f"{a['title']}  (PY{a['performance_year']}, {a['beneficiaries']:,} beneficiaries, "
+        f"{a['title']}  (PY{a['performance_year']}, {a['panel']}, "
         f"{a['simulations']:,} simulations, seed {a['seed']})",
     ]
     if bench.size:
