@@ -1,5 +1,5 @@
 """``python -m simsuite`` runs the command line."""
 
-from simsuite.cli import main
+from simsuite.entry import main
 
 main()

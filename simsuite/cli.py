@@ -9,14 +9,16 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import click
 
+from simsuite.decision_cli import risk_appetite_options
+from simsuite.entry import exit_interrupted, raise_if_interrupted
 from simsuite.errors import InputError, SimsuiteError
 
 EXIT_BAD_INPUT = 2
 EXIT_RUNTIME = 1
-EXIT_INTERRUPTED = 130
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,8 +34,14 @@ def cli() -> None:
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Threads for the kernels (default: all cores).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"), show_default=True, help="Directory for results.nc, summary.csv and loss_distribution.png.")
 @click.option("--method", type=click.Choice(["monte-carlo", "exact"]), default="monte-carlo", show_default=True, help="exact: FFT-computed distribution of the panel total (independent patients only).")
-def run(scenario: Path, sims: int | None, seed: int | None, threads: int | None, out_dir: Path, method: str) -> None:
-    """Simulate SCENARIO, print the comparison table and write the results."""
+@risk_appetite_options
+def run(scenario: Path, sims: int | None, seed: int | None, threads: int | None, out_dir: Path, method: str,
+        max_var95: float | None, max_tvar95: float | None, max_p_loss: float | None,
+        min_expected: float | None, risk_aversion: float | None) -> None:
+    """Simulate SCENARIO, print the comparison table and a recommendation, and write the results."""
+    from simsuite.decision_cli import appetite_from_options, progress_bar
+    from simsuite.ranking import rank
+
     if method == "exact":
         _run_exact(scenario, out_dir)
         return
@@ -51,14 +59,19 @@ def run(scenario: Path, sims: int | None, seed: int | None, threads: int | None,
     estimate = check_size(sc, options)
     if estimate.seconds > 10:
         click.echo(f"estimated run time about {estimate.seconds:.0f} s, memory {estimate.gigabytes:.1f} GB", err=True)
+    appetite = appetite_from_options(sc, max_var95, max_tvar95, max_p_loss, min_expected, risk_aversion)
     _prepare_out_dir(out_dir)
     started = time.perf_counter()
-    ds = run_scenario(sc, options)
+    with progress_bar(options.simulations, "simulating") as progress:
+        ds = run_scenario(sc, options, _stoppable(progress))
     elapsed = time.perf_counter() - started
+    raise_if_interrupted()
 
     click.echo(run_header(ds))
     click.echo()
     click.echo(comparison_table(ds))
+    click.echo()
+    click.echo(rank(ds, appetite).text())
     click.echo()
     for warning in precision_warnings(ds):
         click.echo(f"warning: {warning}", err=True)
@@ -153,12 +166,25 @@ def contracts_show(name: str) -> None:
 
 def _register_commands() -> None:
     """Commands that live beside the code they drive."""
+    from simsuite.decision_cli import report, sweep
     from simsuite.settle import settle
 
-    cli.add_command(settle)
+    for command in (settle, sweep, report):
+        cli.add_command(command)
 
 
 _register_commands()
+
+
+def _stoppable(progress: Callable[[int], None] | None) -> Callable[[int], None]:
+    """A progress callback that also stops the run at the next chunk after Ctrl-C."""
+
+    def callback(done: int) -> None:
+        raise_if_interrupted()
+        if progress is not None:
+            progress(done)
+
+    return callback
 
 
 def _prepare_out_dir(out_dir: Path) -> None:
@@ -175,8 +201,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="simsuite", standalone_mode=False)
     except (KeyboardInterrupt, click.exceptions.Abort):
-        click.echo("simsuite: interrupted; no partial output was left", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        exit_interrupted()
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:

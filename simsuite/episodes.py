@@ -33,7 +33,7 @@ from simsuite.contracts.episode import HighCostCap, priced_discount
 from simsuite.errors import FieldProblem, InputError
 from simsuite.kernels.episodes import EPISODE_STREAM, episode_totals
 from simsuite.kernels.rng import stream_key
-from simsuite.yamlfile import did_you_mean
+from simsuite.yamlfile import did_you_mean, dotted
 
 if TYPE_CHECKING:
     from simsuite.engine import RunOptions
@@ -405,29 +405,40 @@ def draw_episodes(specs: list[EpisodeSpec], caps: tuple[HighCostCap, ...], seed:
     )
 
 
+def check_episodes(specs: list["EpisodeSpec"], contracts: list) -> None:
+    """Raise `FieldProblem` if episode contracts lack an ``episodes:`` section, or an
+    episode category is priced by none of them (most likely a misspelt name)."""
+    contracts = [c for c in contracts if c.uses_episodes]
+    if not contracts:
+        return
+    if not specs:
+        names = ", ".join(c.name for c in contracts)
+        raise FieldProblem(("episodes",), f"the episode contracts ({names}) need an episodes: section "
+                                          "listing the hospital's episodes")
+    for i, spec in enumerate(specs):
+        if not any(priced_discount(c.terms.discount, spec.category, spec.pricing_group) is not None
+                   for c in contracts):
+            known = sorted({k for c in contracts for k in c.terms.discount})
+            raise FieldProblem(
+                ("episodes", i, "category"),
+                f"no episode contract here prices '{spec.category}'{did_you_mean(spec.category, known)} "
+                f"(they price: {', '.join(known)}; a BPCI Advanced episode needs group: medical or surgical)",
+            )
+
+
 def simulate_episodes(scenario: "Scenario", options: "RunOptions") -> EpisodeTotals:
     """Episode totals of a scenario's ``episodes:`` for every simulation of a run.
 
     Raises
     ------
     InputError
-        The scenario has episode contracts but no ``episodes:``, or an episode category
-        that none of its episode contracts prices (most likely a misspelt name).
+        See `check_episodes` (normally caught when the scenario is loaded).
     """
-    specs = list(getattr(scenario.spec, "episodes", []) or [])
+    specs = list(scenario.spec.episodes)
     contracts = [c for c in scenario.contracts if c.uses_episodes]
-    names = ", ".join(c.name for c in contracts)
-    if not specs:
-        raise InputError(scenario.source, "episodes",
-                         f"the episode contracts ({names}) need an episodes: section listing the hospital's episodes")
-    for i, spec in enumerate(specs):
-        if not any(priced_discount(c.terms.discount, spec.category, spec.pricing_group) is not None
-                   for c in contracts):
-            known = sorted({k for c in contracts for k in c.terms.discount})
-            raise InputError(
-                scenario.source, f"episodes[{i}].category",
-                f"no episode contract here prices '{spec.category}'{did_you_mean(spec.category, known)} "
-                f"(they price: {', '.join(known)}; a BPCI Advanced episode needs group: medical or surgical)",
-            )
+    try:
+        check_episodes(specs, contracts)
+    except FieldProblem as exc:
+        raise InputError(scenario.source, dotted(exc.loc), exc.problem) from None
     return draw_episodes(specs, episode_caps(contracts), options.seed, options.simulations,
                          threads=options.threads, chunk=options.chunk)

@@ -35,9 +35,14 @@ class InputError(SimsuiteError):
 
     def _format(self) -> str:
         where = self.source if self.line is None else f"{self.source}:{self.line}"
-        if self.field:
-            return f"{where}: {self.field}: {self.problem}"
-        return f"{where}: {self.problem}"
+        text = f"{where}: {self.field}: {self.problem}" if self.field else f"{where}: {self.problem}"
+        return one_line(text)
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters escaped (``\\n``), so a message stays on one line
+    whatever names or values a file put into it."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class FieldProblem(SimsuiteError, ValueError):
@@ -66,11 +71,19 @@ def located_problem(err: dict) -> tuple[tuple, str]:
     A validator that raises `FieldProblem` names a field below the model it checks;
     its location is appended to the one pydantic reports.
     """
-    loc = tuple(err["loc"])
+    loc = tuple(p for p in err["loc"] if not _is_union_tag(p))
     ctx_error = (err.get("ctx") or {}).get("error")
     if isinstance(ctx_error, FieldProblem):
         return loc + ctx_error.loc, ctx_error.problem
     return loc, pydantic_problem(err)
+
+
+def _is_union_tag(part: object) -> bool:
+    """pydantic names the member of a union that failed ('int', "literal['variable']"...)."""
+    return isinstance(part, str) and (
+        part in {"int", "float", "str", "bool", "none", "tuple"}
+        or part.startswith(("constrained-", "function-", "literal[", "list[", "tuple["))
+    )
 
 
 def pydantic_problem(err: dict) -> str:

@@ -45,7 +45,8 @@ from scipy import special
 from scipy.signal import czt
 
 from simsuite import __version__
-from simsuite.contracts.base import CapSpec, PanelYear
+from simsuite.contracts.base import UNCAPPED, CapSpec, PanelYear
+from simsuite.contracts.episode import priced_discount
 from simsuite.contracts.presets import Contract
 from simsuite.contracts.shared_savings import (
     SharedSavingsTerms,
@@ -56,12 +57,14 @@ from simsuite.contracts.shared_savings import (
 from simsuite.errors import InputError
 from simsuite.population import PanelArrays, build_panel
 from simsuite.risk import MEASURES, summarize_weighted
-from simsuite.scenario import Scenario, ScenarioSpec
+from simsuite.scenario import Scenario
 
 # Families checked to settle on (benchmark, the panel sum under their one cap) and
 # nothing else random: the exact method can push the total's distribution through.
 # Contracts that declare no cap at all (FFS) need no cost distribution.
-EXACT_FAMILIES: frozenset[str] = frozenset({"shared_savings"})
+EXACT_FAMILIES: frozenset[str] = frozenset({
+    "ffs", "shared_savings", "corridor", "capitation", "quality_payment", "primary_care_first", "episode",
+})
 
 # Scenario fields whose meaning the exact method implements. Any other field that a
 # scenario sets to a non-default value (e.g. a future systemic shock or bootstrap
@@ -89,11 +92,16 @@ EXACT_UNDERSTOOD_FIELDS: frozenset[str] = frozenset({
     "assumptions.low_revenue",
     "contracts",
     "run",
+    "episodes",  # independent categories: Poisson or fixed counts, parametric episode costs
 })
 
 DEFAULT_BANDS_PER_COHORT = 64
 # Probability allowed outside the window on each side (Bernstein bound).
 DEFAULT_TAIL_EPS = 1e-14
+# The same for unbounded totals (uncapped lognormal costs): their true tail is heavy,
+# so a window holding all but 1e-14 would be needlessly wide; 1e-9 per side is far
+# below anything a reported measure (99th percentile at most) can see.
+UNBOUNDED_TAIL_EPS = 1e-9
 # Frequencies where the total's characteristic function is below exp(-LOG_CF_FLOOR)
 # are set to zero: their contribution to any probability is below M * e**-80 ~ 1e-29.
 LOG_CF_FLOOR = 80.0
@@ -102,6 +110,11 @@ LOG_CF_FLOOR = 80.0
 TRIM_RELATIVE = 1e-9
 # Relative variance error the default bucket size aims at.
 DISCRETISATION_TARGET = 1e-5
+# The same for one episode's cost: episode sums have far fewer terms than panels, and
+# every count vector needs its own FFT, so buckets are coarser.
+EPISODE_DISCRETISATION_TARGET = 3e-4
+# Count vectors less likely than this are left out (their total is in the bound).
+EPISODE_COUNT_FLOOR = 1e-14
 
 
 # ---- closed forms of the per-beneficiary capped cost ----------------------------------
@@ -120,11 +133,13 @@ def capped_moment(log_mean: np.ndarray | float, sigma: float, zero_share: float,
     zero_share : float
         Probability of zero cost.
     cap : float
-        Per-beneficiary cap, dollars (finite, > 0).
+        Per-beneficiary cap, dollars (> 0; ``inf`` = uncapped).
     k : int
         Order of the raw moment (>= 1).
     """
     mu = np.asarray(log_mean, dtype=float)
+    if not math.isfinite(cap):
+        return (1.0 - zero_share) * np.exp(k * mu + 0.5 * (k * sigma) ** 2)
     log_cap = math.log(cap)
     below = np.exp(k * mu + 0.5 * (k * sigma) ** 2) * special.ndtr((log_cap - mu - k * sigma * sigma) / sigma)
     above = cap**k * special.ndtr((mu - log_cap) / sigma)
@@ -137,6 +152,37 @@ def capped_mean_var(log_mean: np.ndarray | float, sigma: float, zero_share: floa
     m1 = capped_moment(log_mean, sigma, zero_share, cap, 1)
     m2 = capped_moment(log_mean, sigma, zero_share, cap, 2)
     return m1, m2 - m1 * m1
+
+
+def payout_moment(log_mean: np.ndarray | float, sigma: float, zero_share: float, attach: float,
+                  coins: float, k: int) -> np.ndarray:
+    """``E[g(C)**k]`` (``k`` = 1 or 2), dollars**k, for ``g(x) = min(x, a) + coins (x - a)+``.
+
+    ``g`` is what the organisation pays for one beneficiary under specific stop-loss
+    attaching at ``a`` with coinsurance ``coins``; ``coins = 0`` is a hard cap (MSSP
+    truncation) and ``a = inf`` no cap. With ``d = (C - a)+``: ``E[d] = E[C] - E[min(C, a)]``
+    and ``E[d**2] = E[C**2] - E[min(C, a)**2] - 2 a E[d]`` (as ``C**2 = a**2 + 2 a d + d**2``
+    above ``a``), so ``E[g] = E[min] + coins E[d]`` and
+    ``E[g**2] = E[min**2] + 2 coins a E[d] + coins**2 E[d**2]``.
+    """
+    if not math.isfinite(attach) or coins == 0.0:
+        return capped_moment(log_mean, sigma, zero_share, attach, k)
+    m1 = capped_moment(log_mean, sigma, zero_share, attach, 1)
+    d1 = capped_moment(log_mean, sigma, zero_share, math.inf, 1) - m1
+    if k == 1:
+        return m1 + coins * d1
+    if k != 2:
+        raise ValueError("payout_moment: k must be 1 or 2")
+    m2 = capped_moment(log_mean, sigma, zero_share, attach, 2)
+    d2 = capped_moment(log_mean, sigma, zero_share, math.inf, 2) - m2 - 2.0 * attach * d1
+    return m2 + 2.0 * coins * attach * d1 + coins * coins * d2
+
+
+def payout_mean_var(log_mean: np.ndarray | float, sigma: float, zero_share: float, attach: float,
+                    coins: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mean (dollars) and variance (dollars**2) of ``g(C)`` (see `payout_moment`)."""
+    m1 = payout_moment(log_mean, sigma, zero_share, attach, coins, 1)
+    return m1, payout_moment(log_mean, sigma, zero_share, attach, coins, 2) - m1 * m1
 
 
 def capped_cumulants(log_mean: np.ndarray, sigma: float, zero_share: float,
@@ -169,7 +215,10 @@ class Bands:
     sigma, zero_share : float64[B]
         Log-sd of the positive cost; probability of zero cost.
     cap : float64[B]
-        Per-beneficiary cap, dollars (finite).
+        Per-beneficiary cap or stop-loss attachment, dollars (``inf`` = uncapped).
+    coins : float64[B] or None
+        Share of cost above ``cap`` still paid (specific stop-loss coinsurance);
+        ``None`` = 0 (a hard cap). A band member pays ``min(C, cap) + coins (C - cap)+``.
     """
 
     count: np.ndarray
@@ -177,19 +226,30 @@ class Bands:
     sigma: np.ndarray
     zero_share: np.ndarray
     cap: np.ndarray
+    coins: np.ndarray | None = None
+
+    def coinsurance(self, b: int) -> float:
+        """Coinsurance of band ``b`` (0 when ``coins`` is not given)."""
+        return 0.0 if self.coins is None else float(self.coins[b])
+
+    @property
+    def bounded(self) -> bool:
+        """Whether every member's payment is bounded (finite cap, no coinsurance above it)."""
+        return bool(np.all(np.isfinite(self.cap)) and (self.coins is None or np.all(self.coins == 0.0)))
 
     def moments(self) -> tuple[float, float]:
         """Mean (dollars) and variance (dollars**2) of the bands' total."""
         mean = var = 0.0
         for b in range(self.count.size):
-            m, v = capped_mean_var(self.log_mean[b], self.sigma[b], self.zero_share[b], self.cap[b])
+            m, v = payout_mean_var(self.log_mean[b], self.sigma[b], self.zero_share[b], self.cap[b],
+                                   self.coinsurance(b))
             mean += self.count[b] * float(m)
             var += self.count[b] * float(v)
         return mean, var
 
 
 def _inverse_capped_mean(target: np.ndarray, lo: np.ndarray, hi: np.ndarray, sigma: float,
-                         zero_share: float, cap: float) -> np.ndarray:
+                         zero_share: float, cap: float, coins: float = 0.0) -> np.ndarray:
     """``theta`` with ``E[min(C(theta), cap)] = target``, by bisection on ``[lo, hi]``.
 
     The capped mean increases with ``theta``, and a band's average capped mean is
@@ -198,14 +258,14 @@ def _inverse_capped_mean(target: np.ndarray, lo: np.ndarray, hi: np.ndarray, sig
     lo, hi = lo.astype(float), hi.astype(float)
     for _ in range(64):  # 2**-64 of the bracket: below float resolution
         mid = 0.5 * (lo + hi)
-        low_side = capped_moment(mid, sigma, zero_share, cap, 1) < target
+        low_side = payout_moment(mid, sigma, zero_share, cap, coins, 1) < target
         lo = np.where(low_side, mid, lo)
         hi = np.where(low_side, hi, mid)
     return 0.5 * (lo + hi)
 
 
 def band_cohort(theta: np.ndarray, sigma: float, zero_share: float, cap: float,
-                n_bands: int) -> Bands:
+                n_bands: int, coins: float = 0.0) -> Bands:
     """Bands of one cohort: equal widths in ``theta``, a mean-matching node in each.
 
     Parameters
@@ -213,14 +273,16 @@ def band_cohort(theta: np.ndarray, sigma: float, zero_share: float, cap: float,
     theta : float64[n]
         Log-location of each beneficiary's positive cost (log dollars).
     sigma, zero_share, cap : float
-        The cohort's log-sd, zero-cost probability and cap (dollars).
+        The cohort's log-sd, zero-cost probability and cap (dollars; ``inf`` = none).
     n_bands : int
         Number of bands; empty bands are dropped.
+    coins : float
+        Coinsurance above ``cap`` (specific stop-loss); 0 = hard cap.
     """
     theta = np.asarray(theta, dtype=float)
     if theta.size == 0:
         empty = np.empty(0)
-        return Bands(np.empty(0, np.int64), empty, empty, empty, empty)
+        return Bands(np.empty(0, np.int64), empty, empty, empty, empty, empty)
     lo, hi = float(theta.min()), float(theta.max())
     if hi - lo <= 1e-12 * max(1.0, abs(lo)):
         index = np.zeros(theta.size, dtype=np.int64)
@@ -229,20 +291,20 @@ def band_cohort(theta: np.ndarray, sigma: float, zero_share: float, cap: float,
         index = np.minimum(((theta - lo) / (hi - lo) * n_bands).astype(np.int64), n_bands - 1)
     count = np.bincount(index, minlength=n_bands)
     used = count > 0
-    mean = capped_moment(theta, sigma, zero_share, cap, 1)
+    mean = payout_moment(theta, sigma, zero_share, cap, coins, 1)
     band_mean = np.bincount(index, weights=mean, minlength=n_bands)[used] / count[used]
     band_lo = np.full(n_bands, np.inf)
     band_hi = np.full(n_bands, -np.inf)
     np.minimum.at(band_lo, index, theta)
     np.maximum.at(band_hi, index, theta)
-    node = _inverse_capped_mean(band_mean, band_lo[used], band_hi[used], sigma, zero_share, cap)
+    node = _inverse_capped_mean(band_mean, band_lo[used], band_hi[used], sigma, zero_share, cap, coins)
     k = int(used.sum())
     return Bands(count[used].astype(np.int64), node, np.full(k, sigma), np.full(k, zero_share),
-                 np.full(k, cap))
+                 np.full(k, cap), np.full(k, coins))
 
 
 def band_panel(panel: PanelArrays, caps: np.ndarray, log_shift: float = 0.0,
-               bands_per_cohort: int = DEFAULT_BANDS_PER_COHORT) -> Bands:
+               bands_per_cohort: int = DEFAULT_BANDS_PER_COHORT, coins: float = 0.0) -> Bands:
     """All cohorts of a panel as bands.
 
     Parameters
@@ -255,21 +317,25 @@ def band_panel(panel: PanelArrays, caps: np.ndarray, log_shift: float = 0.0,
         Added to every ``theta`` (``log(1 - true_savings)``).
     bands_per_cohort : int
         Bands in each cohort.
+    coins : float
+        Coinsurance above the caps (specific stop-loss); 0 = hard caps.
     """
     parts = []
     for c, model in enumerate(panel.models):
         theta = panel.log_mean_expected[panel.cohort_start[c]:panel.cohort_start[c + 1]] + log_shift
-        parts.append(band_cohort(theta, model.sigma, model.zero_share, float(caps[c]), bands_per_cohort))
+        parts.append(band_cohort(theta, model.sigma, model.zero_share, float(caps[c]), bands_per_cohort, coins))
     return Bands(*(np.concatenate([getattr(p, f) for p in parts])
-                   for f in ("count", "log_mean", "sigma", "zero_share", "cap")))
+                   for f in ("count", "log_mean", "sigma", "zero_share", "cap", "coins")))
 
 
-def panel_moments(panel: PanelArrays, caps: np.ndarray, log_shift: float = 0.0) -> tuple[float, float]:
-    """Closed-form mean (dollars) and variance (dollars**2) of the capped panel total."""
+def panel_moments(panel: PanelArrays, caps: np.ndarray, log_shift: float = 0.0,
+                  coins: float = 0.0) -> tuple[float, float]:
+    """Closed-form mean (dollars) and variance (dollars**2) of the panel total of
+    ``min(C, cap) + coins (C - cap)+`` (every beneficiary, no banding)."""
     mean = var = 0.0
     for c, model in enumerate(panel.models):
         theta = panel.log_mean_expected[panel.cohort_start[c]:panel.cohort_start[c + 1]] + log_shift
-        m, v = capped_mean_var(theta, model.sigma, model.zero_share, float(caps[c]))
+        m, v = payout_mean_var(theta, model.sigma, model.zero_share, float(caps[c]), coins)
         mean += float(m.sum())
         var += float(v.sum())
     return mean, var
@@ -329,6 +395,142 @@ def bernstein_deviation(var: float, bound: float, eps: float) -> float:
     return 0.5 * (a + math.sqrt(a * a + 4.0 * ell * var))
 
 
+def discretise_payout(log_mean: float, sigma: float, zero_share: float, attach: float, coins: float,
+                      h: float, top_index: int, fine_index: int) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities of ``min(g(C), top)`` on the lattice ``0, h, 2h, ...`` (mean-preserving), sparse.
+
+    ``g(x) = min(x, attach) + coins (x - attach)+`` is a beneficiary's payment (``attach =
+    inf``: the whole cost), which may be unbounded; ``top = top_index h`` truncates it
+    (the caller puts ``top`` above its window, where truncation changes nothing it reads).
+    Intervals are one bucket wide up to ``fine_index h`` and then grow geometrically
+    (2% per interval, on lattice points) up to ``top``: beyond a high quantile the mass is
+    tiny and its exact placement matters only through the variance it adds (at most
+    ``width**2 / 4`` times its mass, which the moment check reports). Each interval's
+    mass is split between its two end points so that its mean is kept, as in
+    `discretise_capped`; the rounded variable is therefore a mean-preserving spread of
+    ``min(g(C), top)`` (used by `_unbounded_window`'s bound).
+
+    Returns
+    -------
+    index : int64[K]
+        Lattice indices (may repeat).
+    prob : float64[K]
+        Probability at each index (sums to 1).
+    """
+    fine_index = max(1, min(int(fine_index), int(top_index)))
+    fine = np.arange(fine_index + 1, dtype=np.int64)
+    coarse = [fine_index]
+    while coarse[-1] < top_index:
+        coarse.append(min(int(top_index), max(coarse[-1] + 1, int(math.ceil(coarse[-1] * 1.02)))))
+    idx = np.concatenate([fine, np.array(coarse[1:], dtype=np.int64)])
+    y = idx * h
+    if math.isfinite(attach):
+        x = np.where(y <= attach, y, attach + (y - attach) / coins)
+    else:
+        x = y.astype(float)
+    with np.errstate(divide="ignore"):
+        z = (np.log(x) - log_mean) / sigma
+    prob = _normal_mass_between(z[:-1], z[1:])
+    scale = math.exp(log_mean + 0.5 * sigma * sigma)
+    part = scale * _normal_mass_between(z[:-1] - sigma, z[1:] - sigma)
+    if math.isfinite(attach) and coins != 1.0:
+        # g(x) = x - (1 - coins)(x - a)+: remove that part of the interval's first moment.
+        xa = np.maximum(x, attach)
+        with np.errstate(divide="ignore"):
+            za = (np.log(xa) - log_mean) / sigma
+        above_mass = _normal_mass_between(za[:-1], za[1:])
+        above_part = scale * _normal_mass_between(za[:-1] - sigma, za[1:] - sigma)
+        part = part - (1.0 - coins) * (above_part - attach * above_mass)
+    width = y[1:] - y[:-1]
+    to_upper = np.clip((part - y[:-1] * prob) / width, 0.0, prob)
+    atom = special.ndtr(-z[-1])  # P(g(C) >= top | C > 0)
+    index = np.concatenate([idx[:-1], idx[1:], [top_index, 0]])
+    weight = np.concatenate([prob - to_upper, to_upper, [atom, 0.0]]) * (1.0 - zero_share)
+    weight[-1] = zero_share
+    return index, weight
+
+
+@dataclass(frozen=True)
+class TailWindow:
+    """A window ``[lo, hi]`` (dollars) for an unbounded total and its tail bounds.
+
+    ``lower_bound >= P(T < lo)`` and ``upper_bound >= P(T >= hi)``. Both are strict
+    under the model (see `_unbounded_window`), not estimates.
+    """
+
+    lo: float
+    hi: float
+    lower_bound: float
+    upper_bound: float
+    tail_at: Callable[[float, float], float]
+
+
+def _node_payout_tail(bands: Bands, b: int, level: float) -> float:
+    """``P(g(C_b) > level)`` for a member of band ``b`` (closed form)."""
+    a, coins = float(bands.cap[b]), bands.coinsurance(b)
+    x = level if level <= a else (a + (level - a) / coins if coins > 0 else math.inf)
+    if not math.isfinite(x):
+        return 0.0
+    return float((1.0 - bands.zero_share[b]) * special.ndtr((bands.log_mean[b] - math.log(x)) / bands.sigma[b]))
+
+
+def _unbounded_window(bands: Bands, eps: float) -> TailWindow:
+    """Window for the total ``T`` of unbounded payments, from strict Chernoff bounds.
+
+    For any truncation level ``c``, ``T >= x`` needs some member's payment above ``c`` or
+    ``S_c = sum_i min(g_i, c) >= x``, so ``P(T >= x) <= sum_i P(g_i > c) +
+    min_theta exp(-theta x) prod_i E[exp(theta min(g_i, c))]``; and ``P(T <= x) <=
+    P(S_c <= x) <= min_{theta < 0} (the same)``. The moment generating functions are
+    taken from a coarse mean-preserving lattice version of ``min(g_i, c)``, which is a
+    mean-preserving spread of it, so by convexity of ``exp`` its MGF is an upper bound:
+    the bounds stay strict. ``c`` and ``theta`` are searched on grids; the window is the
+    narrowest whose two bounds are each below ``eps``.
+    """
+    mean, var = bands.moments()
+    sd = math.sqrt(var)
+    levels = sd * np.geomspace(0.25, 400.0, 10)
+    tau = np.geomspace(1e-3, 60.0, 32)
+    log_mgf_pos = np.zeros((levels.size, tau.size))
+    log_mgf_neg = np.zeros((levels.size, tau.size))
+    tails = np.zeros(levels.size)
+    for i, c in enumerate(levels):
+        hc = c / 128.0
+        for b in range(bands.count.size):
+            idx, w = discretise_payout(bands.log_mean[b], bands.sigma[b], bands.zero_share[b], bands.cap[b],
+                                       bands.coinsurance(b), hc, 128, 128)
+            v = idx / 128.0  # value / c
+            w = np.clip(w, 0.0, None)
+            logw = np.log(np.where(w > 0, w, 1e-300))
+            log_mgf_pos[i] += bands.count[b] * special.logsumexp(logw[None, :] + tau[:, None] * v[None, :], axis=1)
+            log_mgf_neg[i] += bands.count[b] * special.logsumexp(logw[None, :] - tau[:, None] * v[None, :], axis=1)
+            tails[i] += bands.count[b] * _node_payout_tail(bands, b, c)
+
+    def upper(x: float) -> float:
+        chern = np.exp(np.minimum(0.0, (-tau[None, :] * x / levels[:, None] + log_mgf_pos).min(axis=1)))
+        return float(min(1.0, (tails + chern).min()))
+
+    def lower(x: float) -> float:
+        if x <= 0.0:
+            return 0.0  # T >= 0
+        return float(min(1.0, np.exp(np.minimum(0.0, (tau[None, :] * x / levels[:, None] + log_mgf_neg)).min())))
+
+    hi_lo, hi_hi = mean, mean + sd
+    while upper(hi_hi) > eps:
+        hi_lo, hi_hi = hi_hi, mean + 2.0 * (hi_hi - mean)
+    for _ in range(40):
+        mid = 0.5 * (hi_lo + hi_hi)
+        hi_lo, hi_hi = (mid, hi_hi) if upper(mid) > eps else (hi_lo, mid)
+    lo_lo, lo_hi = 0.0, mean  # lower(0) = 0: the largest lo with lower(lo) <= eps
+    for _ in range(40):
+        mid = 0.5 * (lo_lo + lo_hi)
+        lo_lo, lo_hi = (mid, lo_hi) if lower(mid) <= eps else (lo_lo, mid)
+
+    def tail_at(lo: float, hi: float) -> float:
+        return lower(lo) + upper(hi)
+
+    return TailWindow(lo_lo, hi_hi, lower(lo_lo), upper(hi_hi), tail_at)
+
+
 @dataclass(frozen=True)
 class TotalDistribution:
     """The distribution of a panel total on a lattice window.
@@ -360,7 +562,7 @@ class TotalDistribution:
 
 
 def total_distribution(bands: Bands, log2_buckets: int = 20, eps: float = DEFAULT_TAIL_EPS,
-                       workers: int | None = None) -> TotalDistribution:
+                       workers: int | None = None, window: TailWindow | None = None) -> TotalDistribution:
     """Distribution of the total cost of ``bands`` on ``2**log2_buckets`` lattice points.
 
     Parameters
@@ -370,18 +572,34 @@ def total_distribution(bands: Bands, log2_buckets: int = 20, eps: float = DEFAUL
     log2_buckets : int
         ``M = 2**log2_buckets`` buckets.
     eps : float
-        Allowed probability outside the window on each side (Bernstein bound).
+        Allowed probability outside the window on each side: Bernstein's bound if every
+        payment is bounded, else the Chernoff/truncation bound of `_unbounded_window`.
     workers : int, optional
         Threads for the FFTs (`scipy.fft`).
+    window : TailWindow, optional
+        A window already computed by `_unbounded_window` (unbounded payments only).
     """
     m = 1 << int(log2_buckets)
     mean, var = bands.moments()
-    # Each capped cost lies in [0, cap + h] after rounding; h << cap in practice, so a 1%
-    # margin on the bound and the variance keeps Bernstein valid for the lattice variables.
-    t = bernstein_deviation(1.01 * var, 1.01 * float(bands.cap.max()), eps)
-    lo = max(0.0, mean - t)
-    h = (mean + t - lo) / (m - 1)
+    if bands.bounded:
+        # Each capped cost lies in [0, cap + h] after rounding; h << cap in practice, so a 1%
+        # margin on the bound and the variance keeps Bernstein valid for the lattice variables.
+        t = bernstein_deviation(1.01 * var, 1.01 * float(bands.cap.max()), eps)
+        lo = max(0.0, mean - t)
+        h = (mean + t - lo) / (m - 1)
+        tail = math.exp(-t * t / (2.0 * (1.01 * var + 1.01 * float(bands.cap.max()) * t / 3.0)))
+        bound = min(1.0, 2.0 * tail)
+    else:
+        window = window or _unbounded_window(bands, eps)
+        lo = window.lo
+        h = (window.hi - lo) / (m - 2)
     k0 = int(math.floor(lo / h))
+    if not bands.bounded:
+        # Truncating every payment at the first lattice point above the window changes
+        # nothing inside it: the total is below that point only if every payment is, and
+        # then no payment was truncated. Mass at or above it is outside the window.
+        top_index = k0 + m
+        bound = window.tail_at(k0 * h, (k0 + m - 1) * h)
 
     # Largest variance first: the total's characteristic function then falls below
     # exp(-LOG_CF_FLOOR) at most frequencies after a few nodes. Each node's |cf| <= 1, so
@@ -395,12 +613,36 @@ def total_distribution(bands: Bands, log2_buckets: int = 20, eps: float = DEFAUL
     alive = n_freq
     log_cf = np.zeros(n_freq, dtype=complex)
     for b in order:
-        pmf = discretise_capped(bands.log_mean[b], bands.sigma[b], bands.zero_share[b], bands.cap[b], h)
+        tail_idx = tail_w = None
+        if bands.bounded:
+            pmf = discretise_capped(bands.log_mean[b], bands.sigma[b], bands.zero_share[b], bands.cap[b], h)
+        else:
+            # Buckets of width h up to the node's 1 - 1e-7 quantile, then coarser (see
+            # discretise_payout); folded modulo M h as the FFT reads them.
+            z_fine = special.ndtri(1.0 - 1e-7 / max(1e-300, 1.0 - bands.zero_share[b]))
+            fine = math.exp(bands.log_mean[b] + bands.sigma[b] * z_fine)
+            a, coins = float(bands.cap[b]), bands.coinsurance(b)
+            fine = fine if fine <= a else a + coins * (fine - a)
+            fine_index = int(math.ceil(fine / h))
+            idx, w = discretise_payout(bands.log_mean[b], bands.sigma[b], bands.zero_share[b], a, coins, h,
+                                       top_index, fine_index)
+            # A dense head (one bucket per point up to the fine limit) and a sparse tail
+            # (a few hundred coarse points): the chirp-z transform below costs in
+            # proportion to the dense length, the tail is summed directly.
+            head = idx <= fine_index
+            pmf = np.bincount(idx[head], weights=w[head], minlength=fine_index + 1)
+            tail_idx, tail_w = idx[~head] % m, w[~head]
         if pmf.size > m:  # wrapping the node's own support is exact modulo M h
             pmf = np.bincount(np.arange(pmf.size) % m, weights=pmf, minlength=m)
         if 16 * alive < n_freq:
             cf = czt(pmf, m=alive, w=np.exp(-2j * math.pi / m))
+            if tail_idx is not None and tail_idx.size:
+                freq = np.arange(alive)
+                cf = cf + np.exp(-2j * math.pi * np.outer(freq, tail_idx) / m) @ tail_w
         else:
+            if tail_idx is not None:
+                pmf = np.bincount(np.concatenate([np.arange(pmf.size), tail_idx]),
+                                  weights=np.concatenate([pmf, tail_w]), minlength=m)
             cf = scipy.fft.rfft(pmf, n=m, workers=workers)[:alive]
         with np.errstate(divide="ignore"):
             log_cf[:alive] += bands.count[b] * np.log(cf)
@@ -414,8 +656,7 @@ def total_distribution(bands: Bands, log2_buckets: int = 20, eps: float = DEFAUL
     pmf_total = np.clip(np.roll(wrapped, -(k0 % m)), 0.0, None)
     pmf_total /= pmf_total.sum()
     values = (k0 + np.arange(m)) * h
-    tail = math.exp(-t * t / (2.0 * (1.01 * var + 1.01 * float(bands.cap.max()) * t / 3.0)))
-    return TotalDistribution(values, pmf_total, h, min(1.0, 2.0 * tail))
+    return TotalDistribution(values, pmf_total, h, bound)
 
 
 # ---- which scenarios can be done exactly ----------------------------------------------------
@@ -446,32 +687,34 @@ def _understood(path: str) -> bool:
 def exact_problems(scenario: Scenario) -> list[tuple[str, str]]:
     """Why ``scenario`` cannot be computed exactly, as ``(field, problem)`` pairs (empty = it can).
 
-    The method needs independent beneficiaries with a parametric capped cost and
-    contracts that settle on the capped panel total alone.
+    The method needs independent beneficiaries with the parametric cost model, a fixed
+    quality score, and contracts whose settlement is a function of one panel total
+    (capped, uncapped or under specific stop-loss) or of independent episode categories.
     """
     problems = [
+        (path, "an uncertain quality score is not supported by the exact method (it needs a fixed "
+               "quality_score); remove quality_score_sd or use Monte Carlo")
+        if path == "assumptions.quality_score_sd" else
         (path, "is not supported by the exact method (it needs independent beneficiaries with "
                "the parametric cost model); use Monte Carlo")
         for path in _non_default_fields(scenario.spec) if not _understood(path)
     ]
     for i, contract in enumerate(scenario.contracts):
         where, name = f"contracts[{i}]", f"contract '{contract.name}' ({contract.family})"
-        if not contract.caps:
-            continue
-        if contract.uses_episodes or contract.family not in EXACT_FAMILIES:
-            problems.append((where, f"{name} has no exact method yet; use Monte Carlo"))
-        elif len(contract.caps) != 1:
+        if contract.family not in EXACT_FAMILIES:
+            if contract.caps:
+                problems.append((where, f"{name} has no exact method yet; use Monte Carlo"))
+        elif contract.family == "episode":
+            if contract.terms.high_cost_cap is None:
+                problems.append((f"{where}.overrides.high_cost_cap",
+                                 f"{name} does not cap episode costs; the exact method needs a high-cost "
+                                 "cap; use Monte Carlo"))
+            if not scenario.spec.episodes:
+                problems.append(("episodes", f"{name} needs an episodes: section"))
+        elif contract.family == "shared_savings" and len(contract.caps) != 1:
             problems.append((where, f"{name} settles on several capped sums at once, whose joint "
                                     "distribution the exact method does not compute; use Monte Carlo"))
-        elif not np.all(np.isfinite(_cohort_caps(scenario.spec, contract.caps[0]))):
-            problems.append((f"{where}.overrides.truncation_percentile",
-                             f"{name} does not cap per-beneficiary cost; the exact method needs a "
-                             "finite cap (truncation_percentile < 1); use Monte Carlo"))
     return problems
-
-
-def _cohort_caps(spec: ScenarioSpec, cap: CapSpec) -> np.ndarray:
-    return build_panel(spec).caps_for(cap)
 
 
 def check_exact(scenario: Scenario) -> None:
@@ -482,26 +725,76 @@ def check_exact(scenario: Scenario) -> None:
         raise InputError(scenario.source, field, problem)
 
 
-# ---- the exact run ----------------------------------------------------------------------------
+# ---- what each family's settlement reads --------------------------------------------------------
 
 
-def _panel_year(scenario: Scenario, panel: PanelArrays, cap: CapSpec,
-                expenditure: np.ndarray) -> PanelYear:
+@dataclass(frozen=True)
+class TotalKey:
+    """The panel total a contract settles on: ``sum_i min(C_i, cap) + coins (C_i - cap)+``.
+
+    ``cap`` is the contract's per-beneficiary cap (`CapSpec`; ``UNCAPPED`` = raw cost)
+    and ``coins`` the specific stop-loss coinsurance above it (0 = a hard cap).
+    """
+
+    cap: CapSpec
+    coins: float = 0.0
+
+    @property
+    def tag(self) -> str:
+        """Attribute prefix, without underscores (the CLI splits attribute names on them)."""
+        base = _cap_tag(self.cap).replace("_", "p")
+        return base if self.coins == 0.0 else f"{base}coins{self.coins:g}".replace(".", "p")
+
+
+def total_key(contract: Contract) -> TotalKey | None:
+    """The total ``contract`` settles on, or None if its settlement reads no panel cost.
+
+    * shared savings: the capped total (its one cap);
+    * corridors (REACH/LEAD), Primary Care First: the uncapped total;
+    * capitation: the claims ``sum_i min(C_i, A) + coins (C_i - A)+`` under specific
+      stop-loss attaching at ``A`` (the raw total without it); the settlement reads only
+      ``retained + coins (raw - retained)`` and the expected totals (see `_panel_year`);
+    * FFS, quality payments, episodes: None (no panel cost).
+    """
+    if contract.family in ("ffs", "quality_payment", "episode"):
+        return None
+    if contract.family == "capitation" and contract.terms.specific_attachment is not None:
+        return TotalKey(CapSpec(dollars=contract.terms.specific_attachment), contract.terms.specific_coinsurance)
+    return TotalKey(contract.caps[0])
+
+
+def _panel_year(scenario: Scenario, panel: PanelArrays, key: TotalKey | CapSpec,
+                total: np.ndarray) -> PanelYear:
     """The `PanelYear` a contract settles on, as `simsuite.engine.run` builds it, with the
-    lattice values of the capped total in place of simulated totals."""
+    lattice values of the total ``key`` in place of simulated totals.
+
+    Only the fields that the total determines are filled: ``expenditure`` and
+    ``capped[key.cap]`` always; ``raw`` when the total is the raw cost. For specific
+    stop-loss (``key.coins > 0``) the total is the claims ``R + coins (raw - R)``
+    (``R`` = retained below the attachment); passing it as both ``raw`` and ``R`` makes
+    capitation's settlement compute exactly those claims (checked against random
+    ``(raw, R)`` pairs in the tests). ``expected`` holds the model's expected raw and
+    capped totals without the organisation's effort, as the engine's does.
+    """
+    key = key if isinstance(key, TotalKey) else TotalKey(key)
     a = scenario.spec.assumptions
-    benchmark = panel.expected_total(panel.caps_for(cap)) * (1.0 + a.benchmark_margin)
+    expected = {UNCAPPED: panel.expected_total(panel.caps_for(UNCAPPED)),
+                key.cap: panel.expected_total(panel.caps_for(key.cap))}
+    benchmark = expected[key.cap if key.coins == 0.0 else UNCAPPED] * (1.0 + a.benchmark_margin)
     revenue = (None if a.participant_revenue_to_benchmark is None
                else a.participant_revenue_to_benchmark * benchmark)
+    is_raw = key.cap == UNCAPPED or key.coins > 0.0
     return PanelYear(
         n_beneficiaries=panel.size,
-        benchmark=np.full(expenditure.shape, benchmark),
-        expenditure=expenditure,
-        quality_score=np.full(expenditure.shape, a.quality_score),
+        benchmark=np.full(total.shape, benchmark),
+        expenditure=total,
+        quality_score=np.full(total.shape, a.quality_score),
         quality_standard=a.quality_standard,
         participant_revenue=revenue,
         low_revenue=a.low_revenue,
-        capped={cap: expenditure},
+        raw=total if is_raw else None,
+        capped={UNCAPPED: total, key.cap: total} if is_raw else {key.cap: total},
+        expected=expected,
     )
 
 
@@ -521,7 +814,8 @@ def _error_allowance(contract: Contract, year_for: Callable[[np.ndarray], PanelY
     error) and by the lattice (one bucket ``h``). Each measure is recomputed on the
     distribution stretched by ``1 +- rel_sd_error`` about its mean and shifted by
     ``+- (|mean_error| + h)``; the largest change is the allowance (dollars or
-    probability), a first-order estimate of the exact method's own error.
+    probability), a first-order estimate of the exact method's own error. The
+    probability outside the window (``aliasing_bound``) is added to probabilities.
     """
     centre = dist.mean
     shift = abs(mean_error) + dist.h
@@ -532,12 +826,24 @@ def _error_allowance(contract: Contract, year_for: Callable[[np.ndarray], PanelY
             moved = _measures(contract, year_for, centre + (dist.values - centre) * s + d, dist.pmf)
             for k in allowance:
                 allowance[k] = max(allowance[k], abs(moved[k] - base[k]))
+    for k in allowance:
+        if k.startswith("p_"):
+            allowance[k] += dist.aliasing_bound
     return allowance
 
 
+def _cost_free(contract: Contract, year_for: Callable[[np.ndarray], PanelYear]) -> bool:
+    """Whether the settlement does not read the panel cost (checked, not assumed)."""
+    probe = np.array([0.0, 1.0e6, 1.0e9])
+    result = contract.settle(year_for(probe))
+    return bool(np.all(result.net == result.net[0]) and np.all(result.gain_shared == result.gain_shared[0]))
+
+
 def run_exact(scenario: Scenario, bands_per_cohort: int = DEFAULT_BANDS_PER_COHORT,
-              log2_buckets: int | None = None, eps: float = DEFAULT_TAIL_EPS) -> xr.Dataset:
-    """Settle every contract of ``scenario`` on the exact distribution of the panel total.
+              log2_buckets: int | None = None, eps: float = DEFAULT_TAIL_EPS,
+              unbounded_eps: float = UNBOUNDED_TAIL_EPS,
+              episode_log2_buckets: int | None = None) -> xr.Dataset:
+    """Settle every contract of ``scenario`` on the exact distribution of what it reads.
 
     Parameters
     ----------
@@ -547,22 +853,31 @@ def run_exact(scenario: Scenario, bands_per_cohort: int = DEFAULT_BANDS_PER_COHO
         Risk bands per enrollment type (equal widths in log cost); the banding error is
         reported in the attributes.
     log2_buckets : int, optional
-        ``2**log2_buckets`` lattice points; by default the smallest power of two
-        (from 2**14 to 2**22) whose bucket adds about 1e-5 of relative variance.
+        ``2**log2_buckets`` lattice points for panel totals; by default the smallest
+        power of two (from 2**14 to 2**22) whose bucket adds about 1e-5 of relative variance.
     eps : float
-        Allowed probability outside the window on each side.
+        Allowed probability outside the window on each side, bounded (capped) totals.
+    unbounded_eps : float
+        The same for unbounded totals (uncapped, or stop-loss with coinsurance), whose
+        lognormal tails make a strict bound of ``eps`` needlessly wide.
+    episode_log2_buckets : int, optional
+        Lattice points for episode cost sums (default: from the episode cost spread,
+        2**12 to 2**16).
 
     Returns
     -------
     xarray.Dataset
         ``summary(contract, measure)`` with the measures of `simsuite.risk.MEASURES`
-        (money in dollars per year, positive = to the provider; VaR/TVaR on the loss;
-        probabilities as fractions), ``summary_se`` (zero: no sampling error),
+        (money in dollars per year, positive = to the provider; VaR/TVaR on the loss
+        ``-net``; probabilities as fractions), ``summary_se`` (zero: no sampling error),
         ``summary_error(contract, measure)`` (first-order estimate of the method's own
-        error, same units), ``benchmark(contract)``. Attributes report, for each cap set
-        ``pNN`` (truncation percentile): the bucket size, the number of buckets and
-        bands, the aliasing bound, and the relative errors of the computed mean and
-        variance against the closed forms, split into banding and discretisation.
+        error, same units), ``benchmark(contract)`` (dollars; for episode contracts the
+        expected sum of target prices). Attributes, for each total ``tag`` (``p99``: the
+        panel total capped at the 99th percentile; ``uncapped``; ``d150000coins0p1``:
+        claims under specific stop-loss at $150,000 with 10% coinsurance; ``ep<category>
+        <cap>``: one episode's capped cost): the bucket size and count, the aliasing
+        bound and its kind (``{tag}_aliasing_bound_kind``), and the relative errors of
+        the computed mean and variance against the closed forms.
 
     Raises
     ------
@@ -578,24 +893,40 @@ def run_exact(scenario: Scenario, bands_per_cohort: int = DEFAULT_BANDS_PER_COHO
     errors = np.zeros_like(values)
     benchmarks = np.full(len(names), np.nan)
     attrs: dict[str, Any] = {}
-    cache: dict[CapSpec, TotalDistribution] = {}
+    cache: dict[TotalKey, TotalDistribution] = {}
+
+    episode_contracts = [i for i, c in enumerate(scenario.contracts) if c.family == "episode"]
+    if episode_contracts:
+        results = _episode_results(scenario, [scenario.contracts[i] for i in episode_contracts], attrs,
+                                   episode_log2_buckets)
+        for i, (v, allowance, target) in zip(episode_contracts, results):
+            values[i] = [v[m] for m in MEASURES]
+            errors[i] = [allowance[m] for m in MEASURES]
+            benchmarks[i] = target
 
     for i, contract in enumerate(scenario.contracts):
-        if not contract.caps:
-            # The settlement reads no cost: one point of mass 1 is exact.
-            v = _measures(contract, lambda x: _panel_year(scenario, panel, CapSpec(), x),
-                          np.zeros(1), np.ones(1))
-            values[i] = [v[m] for m in MEASURES]
+        if contract.family == "episode":
             continue
-        cap = contract.caps[0]
-        tag = _cap_tag(cap)
-        if cap not in cache:
-            cache[cap] = _distribution_for(panel, panel.caps_for(cap), shift, bands_per_cohort,
-                                           log2_buckets, eps, attrs, tag)
-        dist = cache[cap]
+        key = total_key(contract) or TotalKey(UNCAPPED)
 
-        def year_for(x: np.ndarray, cap: CapSpec = cap) -> PanelYear:
-            return _panel_year(scenario, panel, cap, x)
+        def year_for(x: np.ndarray, key: TotalKey = key) -> PanelYear:
+            return _panel_year(scenario, panel, key, x)
+
+        if total_key(contract) is None or _cost_free(contract, year_for):
+            # The settlement reads no cost (FFS; quality payments with a fixed score):
+            # one point of mass 1 is exact.
+            v = _measures(contract, year_for, np.zeros(1), np.ones(1))
+            values[i] = [v[m] for m in MEASURES]
+            if contract.has_benchmark:
+                benchmarks[i] = year_for(np.zeros(1)).benchmark[0]
+            continue
+        tag = key.tag
+        if key not in cache:
+            caps = panel.caps_for(key.cap)
+            bounded = bool(np.all(np.isfinite(caps))) and key.coins == 0.0
+            cache[key] = _distribution_for(panel, caps, shift, bands_per_cohort, log2_buckets,
+                                           eps if bounded else unbounded_eps, attrs, tag, key.coins)
+        dist = cache[key]
 
         # Points below TRIM_RELATIVE of the largest probability (far tails and the FFT's
         # rounding floor, ~1e-17) carry no weight any measure can see; dropping them makes
@@ -655,19 +986,25 @@ def _cap_tag(cap: CapSpec) -> str:
 
 def _distribution_for(panel: PanelArrays, caps: np.ndarray, shift: float, bands_per_cohort: int,
                       log2_buckets: int | None, eps: float, attrs: dict[str, Any],
-                      tag: str) -> TotalDistribution:
+                      tag: str, coins: float = 0.0) -> TotalDistribution:
     """The total's distribution for one cap set; its checks are written into ``attrs``."""
-    bands = band_panel(panel, caps, shift, bands_per_cohort)
-    model_mean, model_var = panel_moments(panel, caps, shift)
+    bands = band_panel(panel, caps, shift, bands_per_cohort, coins)
+    model_mean, model_var = panel_moments(panel, caps, shift, coins)
     band_mean, band_var = bands.moments()
+    window = None if bands.bounded else _unbounded_window(bands, eps)
     if log2_buckets is None:
-        log2_buckets = _default_log2_buckets(bands, band_var, eps)
-    dist = total_distribution(bands, log2_buckets, eps)
+        log2_buckets = _default_log2_buckets(bands, band_var, eps, window)
+    dist = total_distribution(bands, log2_buckets, eps, window=window)
     attrs.update({
         f"{tag}_buckets": 1 << log2_buckets,
         f"{tag}_bucket_usd": dist.h,
         f"{tag}_nodes": int(bands.count.size),
         f"{tag}_aliasing_bound": dist.aliasing_bound,
+        f"{tag}_aliasing_bound_kind": (
+            "strict: Bernstein's inequality for bounded (capped) costs" if bands.bounded else
+            "strict under the model: truncation plus Chernoff bound with lattice moment generating "
+            "functions (mean-preserving spreads, hence upper bounds); computed on grids of truncation "
+            "levels and exponents"),
         f"{tag}_model_mean": model_mean,
         f"{tag}_model_sd": math.sqrt(model_var),
         f"{tag}_mean_rel_error": dist.mean / model_mean - 1.0,
@@ -678,14 +1015,330 @@ def _distribution_for(panel: PanelArrays, caps: np.ndarray, shift: float, bands_
     return dist
 
 
-def _default_log2_buckets(bands: Bands, var: float, eps: float) -> int:
+def _default_log2_buckets(bands: Bands, var: float, eps: float, window: TailWindow | None = None) -> int:
     """Buckets enough for a discretisation variance error of about 1e-5 of the total's.
 
     Mean-preserving rounding adds about ``h**2 / 6`` to each beneficiary's variance.
     """
     h = math.sqrt(6.0 * DISCRETISATION_TARGET * var / float(bands.count.sum()))
-    width = 2.0 * bernstein_deviation(1.01 * var, 1.01 * float(bands.cap.max()), eps)
+    if window is None:
+        width = 2.0 * bernstein_deviation(1.01 * var, 1.01 * float(bands.cap.max()), eps)
+    else:
+        width = window.hi - window.lo
     return int(np.clip(math.ceil(math.log2(width / h)), 14, 22))
+
+
+# ---- episodes (bundled payments) ----------------------------------------------------------------
+
+
+@dataclass
+class _Accumulator:
+    """Probability-weighted sums of one contract's results over (count vector, cost) points.
+
+    Mean, second moment, P(loss) and P(shared savings) are summed exactly; the loss is
+    also spread onto a fine grid (mean-preserving linear binning, bucket ``width``) for
+    VaR and TVaR, whose error from it is at most ``width``.
+    """
+
+    lo: float
+    width: float
+    bins: int
+    mass: float = 0.0
+    first: float = 0.0
+    second: float = 0.0
+    p_loss: float = 0.0
+    p_gain: float = 0.0
+    target: float = 0.0
+    hist: np.ndarray | None = None
+
+    def add(self, net: np.ndarray, gain: np.ndarray, w: np.ndarray, target: np.ndarray | None) -> None:
+        if self.hist is None:
+            self.hist = np.zeros(self.bins + 1)
+        # Plain sums rather than np.dot: BLAS threads fight over 2 shared cores and are
+        # several times slower here than a single-threaded reduction.
+        wn = w * net
+        self.mass += float(w.sum())
+        self.first += float(wn.sum())
+        self.second += float((wn * net).sum())
+        self.p_loss += float(w[net < 0].sum())
+        self.p_gain += float(w[gain].sum())
+        if target is not None:
+            self.target += float((w * target).sum())
+        pos = np.clip((-net - self.lo) / self.width, 0.0, self.bins - 1e-9)
+        j = pos.astype(np.int64)
+        frac = pos - j
+        # Only the stretch of the grid these points reach is touched (a batch's results
+        # cover a small part of it).
+        j0 = int(j.min())
+        part = np.bincount(j - j0, weights=w * (1.0 - frac))
+        self.hist[j0:j0 + part.size] += part
+        part = np.bincount(j - j0, weights=w * frac)
+        self.hist[j0 + 1:j0 + 1 + part.size] += part
+
+    def measures(self) -> dict[str, float]:
+        grid = self.lo + self.width * np.arange(self.bins + 1)
+        keep = self.hist > 0
+        v = summarize_weighted(-grid[keep], np.zeros(int(keep.sum()), dtype=bool), self.hist[keep])
+        mean = self.first / self.mass
+        v.update({"mean": mean, "sd": math.sqrt(max(self.second / self.mass - mean * mean, 0.0)),
+                  "p_loss": self.p_loss / self.mass, "p_shared_savings": self.p_gain / self.mass})
+        return v
+
+
+def _episode_cost_pmf(model: Any, factor: float, cap: float, h: float) -> np.ndarray:
+    """Lattice probabilities of one episode's capped cost ``min(f (B + I E), cap)``.
+
+    The body ``f B`` and the extra ``f E`` are each discretised (mean-preserving, capped
+    at ``cap``: ``min(B + E, c) = min(min(B, c) + min(E, c), c)``), convolved, and the
+    mass above ``cap`` moved to ``cap`` (split between its two lattice neighbours so that
+    its value is ``cap``). The lattice convolution's capping error is measured by the
+    moment check, not assumed away.
+    """
+    log_f = math.log(factor)
+    body = discretise_capped(model.mu_body + log_f, model.sigma_body, 0.0, cap, h)
+    if model.p == 0.0:
+        return body
+    extra = discretise_capped(model.mu_extra + log_f, model.sigma_extra, 0.0, cap, h)
+    both = np.convolve(body, extra)
+    last = int(math.floor(cap / h))
+    frac = cap / h - last
+    over = np.arange(both.size) * h > cap
+    moved = float(both[over].sum())
+    both = both[: last + 2].copy()
+    both[over[: last + 2]] = 0.0
+    both[last] += moved * (1.0 - frac)
+    both[last + 1] += moved * frac
+    pmf = np.zeros(last + 2)
+    pmf[: body.size] += (1.0 - model.p) * body
+    pmf += model.p * both
+    return pmf
+
+
+def _capped_episode_second_moment(model: Any, factor: float, cap: float) -> float:
+    """``E[min(f X0, cap)**2] = int_0^cap 2 x P(f X0 > x) dx``, dollars**2 (quadrature)."""
+    nodes, weights = np.polynomial.legendre.leggauss(96)
+    x = 0.5 * cap * (nodes + 1.0)
+    sf = np.array([1.0 - model.cdf(xi / factor) for xi in x])
+    return float(0.5 * cap * np.dot(weights, 2.0 * x * sf))
+
+
+def _episode_results(scenario: Scenario, contracts: list[Contract], attrs: dict[str, Any],
+                     log2_buckets: int | None = None) -> list[tuple[dict, dict, float]]:
+    """Exact measures of episode contracts, by conditioning on the episode counts.
+
+    Given the count vector ``k`` (independent Poisson or fixed counts per category),
+    the target prices are fixed (``sum_c k_c TP_c``) and the capped spending is the sum
+    of ``k_c`` iid capped episode costs of each category: its lattice distribution is
+    the inverse FFT of ``prod_c phi_c(t)**k_c`` (``phi_c``: one capped episode's lattice
+    characteristic function). Because every episode is capped, spending never exceeds
+    ``sum_c k_c cap_c``: the window ``[0, M h)`` holds it without aliasing. Each
+    contract's own ``settle`` is evaluated on every (count vector, spending) point and
+    weighted by ``P(k) P(spending | k)``; contracts with the same cap and categories
+    share the distributions. Counts beyond ``1e-13`` tail quantiles are left out (their
+    probability is the reported aliasing bound).
+
+    Returns
+    -------
+    list of (values, allowance, expected target)
+        Per contract: measures, own-error allowance (shift of spending by
+        ``sum_c k_c |mean error_c| + h sqrt(sum_c k_c)``, plus the VaR/TVaR grid width),
+        and the expected sum of target prices, dollars.
+    """
+    from scipy import stats
+
+    from simsuite.episodes import CostModel, EpisodeTotals
+
+    specs = list(scenario.spec.episodes)
+    a = scenario.spec.assumptions
+    n_cat = len(specs)
+    models = [CostModel.of(s) for s in specs]
+    factors = [1.0 - s.true_savings for s in specs]
+    groups: dict[tuple, list[int]] = {}
+    for j, c in enumerate(contracts):
+        d = c.terms.discount
+        priced = tuple(k for k, s in enumerate(specs) if priced_discount(d, s.category, s.pricing_group) is not None)
+        groups.setdefault((c.terms.high_cost_cap, priced), []).append(j)
+    out: list = [None] * len(contracts)
+    tags: dict[int, str] = {}
+
+    for (cap, priced), members in groups.items():
+        cap_tag = f"p{100 * cap.value:g}" if cap.kind == "percentile" else f"sd{cap.value:g}"
+        cap_tag = cap_tag.replace(".", "p")
+        cap_usd = np.array([m.cap_dollars(cap) for m in models])
+        bench = np.array([m.expected_capped(cap_usd[k]) for k, m in enumerate(models)])
+        # Count ranges and probabilities.
+        ranges, probs, cut = [], [], 0.0
+        for k in priced:
+            s = specs[k]
+            if s.volume_model == "fixed":
+                ranges.append(np.array([int(round(s.annual_volume))]))
+                probs.append(np.ones(1))
+                continue
+            lo = int(stats.poisson.ppf(1e-13, s.annual_volume))
+            hi = int(stats.poisson.isf(1e-13, s.annual_volume)) + 1
+            r = np.arange(lo, hi + 1)
+            p = stats.poisson.pmf(r, s.annual_volume)
+            cut += 1.0 - float(p.sum())
+            ranges.append(r)
+            probs.append(p)
+        # Fine buckets for the episode costs: rounding adds up to h**2/6 of variance per
+        # episode, about 3e-4 of the smallest category's (the moment check reports it,
+        # and the error allowance carries it).
+        sd_min = min(models[k].sd() * factors[k] for k in priced)
+        h = math.sqrt(6.0 * EPISODE_DISCRETISATION_TARGET) * sd_min
+        pmfs_ep, lat_mean, lat_var = [], np.zeros(len(priced)), np.zeros(len(priced))
+        mean_err, var_err = np.zeros(len(priced)), np.zeros(len(priced))
+        for j, k in enumerate(priced):
+            pmf = _episode_cost_pmf(models[k], factors[k], float(cap_usd[k]), h)
+            x = h * np.arange(pmf.size)
+            model_mean = models[k].expected_capped(float(cap_usd[k]), factors[k])
+            model_var = _capped_episode_second_moment(models[k], factors[k], float(cap_usd[k])) - model_mean**2
+            lat_mean[j] = float(np.dot(x, pmf))
+            lat_var[j] = float(np.dot(x * x, pmf)) - lat_mean[j] ** 2
+            mean_err[j] = lat_mean[j] - model_mean
+            var_err[j] = lat_var[j] / model_var - 1.0
+            pmfs_ep.append(pmf)
+            tags[k] = "ep" + "".join(ch for ch in specs[k].category if ch.isalnum()) + cap_tag
+            attrs.update({
+                f"{tags[k]}_bucket_usd": h,
+                f"{tags[k]}_model_mean": model_mean,
+                f"{tags[k]}_model_sd": math.sqrt(max(model_var, 0.0)),
+                f"{tags[k]}_mean_rel_error": lat_mean[j] / model_mean - 1.0,
+                f"{tags[k]}_var_rel_error": var_err[j],
+            })
+
+        # Count vectors with their probabilities (outer product), dropping the negligible.
+        grid = np.meshgrid(*ranges, indexing="ij")
+        counts = np.stack([g.ravel() for g in grid], axis=1)
+        weight = probs[0]
+        for p in probs[1:]:
+            weight = np.multiply.outer(weight, p)  # same order as the meshgrid's ravel
+        weight = np.asarray(weight).ravel()
+        keep = weight > EPISODE_COUNT_FLOOR
+        cut += float(weight[~keep].sum())
+        counts, weight = counts[keep], weight[keep]
+        kf = counts.astype(float)
+        mu_k = kf @ lat_mean
+        var_k = kf @ lat_var
+        reach = kf @ cap_usd[list(priced)]  # most spending possible: every episode at its cap
+
+        # One window of M buckets per count vector, centred on its mean; Bernstein's
+        # inequality (capped costs are bounded by the largest cap) bounds what falls outside.
+        bound = 1.01 * float(cap_usd[list(priced)].max())
+        big = int(np.argmax(var_k))
+        t = bernstein_deviation(1.01 * var_k[big], bound, 1e-12)
+        l2 = int(np.clip(math.ceil(math.log2(min(2.0 * t, reach.max()) / h + 2)), 10, 17))
+        if log2_buckets is not None:
+            l2 = int(log2_buckets)
+        m = 1 << l2
+        k0 = np.maximum(0, np.floor((mu_k - 0.5 * m * h) / h)).astype(np.int64)
+        t_lo = mu_k - k0 * h
+        t_hi = (k0 + m - 1) * h - mu_k
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out_lo = np.where(k0 > 0, np.exp(-t_lo**2 / (2.0 * (1.01 * var_k + bound * t_lo / 3.0))), 0.0)
+            out_hi = np.where((k0 + m - 1) * h >= reach, 0.0,
+                              np.exp(-t_hi**2 / (2.0 * (1.01 * var_k + bound * t_hi / 3.0))))
+        cut += float(np.dot(weight, np.minimum(1.0, out_lo + out_hi)))
+        log_cf = np.zeros((len(priced), m // 2 + 1), dtype=complex)
+        for j, pmf in enumerate(pmfs_ep):
+            if pmf.size > m:
+                pmf = np.bincount(np.arange(pmf.size) % m, weights=pmf, minlength=m)
+            with np.errstate(divide="ignore"):
+                log_cf[j] = np.log(scipy.fft.rfft(pmf, n=m))
+        for k in priced:
+            attrs[f"{tags[k]}_buckets"] = m
+        # Settlement points: each count vector's spending is re-binned (mean-preserving) to
+        # a coarser step H ~ sd/40 of a typical vector. That rounds once per vector, not per
+        # episode: it adds at most H**2/4 of variance to the vector's spending (included in
+        # the error allowance below) and cuts the settlement work many times.
+        sd_typ = math.sqrt(float(np.dot(weight, var_k)) / float(weight.sum()))
+        r = max(1, int(sd_typ / (40.0 * h)))
+        width_c = m // r + 2
+        rel_sd = 0.5 * float(np.abs(var_err).max()) + (r * h) ** 2 / 8.0 / var_k.clip(min=1e-300)
+
+        t_max = float((counts @ bench[list(priced)]).max())
+        n_bins = 1 << 18
+        step = (t_max + float(reach.max())) / (n_bins - 2)
+        lo_grid = -math.ceil(t_max / step) * step  # 0 is a grid point: atoms at net = 0 stay there
+        acc = {j: [_Accumulator(lo_grid, step, n_bins) for _ in range(3)] for j in members}
+        first = priced[0]
+        batch = max(1, (1 << 21) // m)
+        trimmed = 0.0
+        for start in range(0, counts.shape[0], batch):
+            sl = slice(start, start + batch)
+            kb, wb, k0b = counts[sl], weight[sl], k0[sl]
+            lc = (kb[:, :, None] * log_cf[None, :, :]).sum(axis=1)  # no BLAS (see _Accumulator.add)
+            cf = np.where(lc.real > -LOG_CF_FLOOR, np.exp(lc), 0.0)
+            pm = np.clip(scipy.fft.irfft(cf, n=m, axis=1), 0.0, None)
+            pm /= pm.sum(axis=1, keepdims=True)
+            rows, cols = np.nonzero(pm > TRIM_RELATIVE * pm.max(axis=1, keepdims=True))
+            p = pm[rows, cols]
+            true = k0b[rows] + (cols - k0b[rows]) % m  # residue -> point of the row's window
+            pos = true / r
+            jc = np.floor(pos).astype(np.int64)
+            frac = pos - jc
+            j0 = k0b // r
+            keyc = rows * width_c + (jc - j0[rows])
+            coarse = (np.bincount(keyc, weights=p * (1.0 - frac), minlength=len(kb) * width_c)
+                      + np.bincount(keyc + 1, weights=p * frac, minlength=len(kb) * width_c))
+            coarse = coarse.reshape(len(kb), width_c) * wb[:, None]
+            rows, cols = np.nonzero(coarse > 1e-16)
+            trimmed += float(wb.sum() - coarse[rows, cols].sum())
+            w = coarse[rows, cols]
+            spend = (j0[rows] + cols) * (r * h)
+            kr = kb[rows]
+            n_points = rows.size
+            count_full = np.zeros((n_points, n_cat), dtype=np.int64)
+            count_full[:, list(priced)] = kr
+            centre = (kr * lat_mean).sum(axis=1)
+            shift = np.abs((kr * mean_err).sum(axis=1)) + h
+            s_row = rel_sd[start:start + batch][rows]
+            variants = (spend,
+                        np.maximum(centre + (spend - centre) * (1.0 + s_row) + shift, 0.0),
+                        np.maximum(centre + (spend - centre) * (1.0 - s_row) - shift, 0.0))
+            for variant, moved in enumerate(variants):
+                sums = np.zeros((n_points, n_cat))
+                sums[:, first] = moved  # only the sum over priced categories is reconciled
+                totals = EpisodeTotals(
+                    categories=tuple(s.category for s in specs),
+                    groups=tuple(s.pricing_group for s in specs),
+                    caps=(cap,),
+                    cap_dollars=cap_usd[None, :],
+                    expected_capped=bench[None, :],
+                    expected_raw=np.array([mm.mean() for mm in models]),
+                    count=count_full,
+                    raw=sums,
+                    capped=sums[:, :, None],
+                )
+                year = PanelYear(n_beneficiaries=scenario.spec.population.beneficiaries,
+                                 benchmark=np.zeros(n_points), expenditure=moved,
+                                 quality_score=np.full(n_points, a.quality_score),
+                                 quality_standard=a.quality_standard, episodes=totals)
+                for j in members:
+                    result = contracts[j].settle(year)
+                    target = getattr(result, "benchmark", None) if variant == 0 else None
+                    acc[j][variant].add(result.net, np.asarray(result.gain_shared, dtype=bool), w, target)
+        cut += max(trimmed, 0.0)
+        for k in priced:
+            attrs[f"{tags[k]}_aliasing_bound"] = cut
+            attrs[f"{tags[k]}_aliasing_bound_kind"] = (
+                "strict: probability of the episode counts left out (Poisson tails) plus Bernstein's "
+                "bound on spending outside each count vector's window, plus trimmed points")
+        for j in members:
+            base = acc[j][0].measures()
+            allowance = dict.fromkeys(base, 0.0)
+            for other in acc[j][1:]:
+                moved = other.measures()
+                for key in allowance:
+                    allowance[key] = max(allowance[key], abs(moved[key] - base[key]))
+            for key in allowance:
+                if key.startswith("VaR") or key.startswith("TVaR"):
+                    allowance[key] += acc[j][0].width
+                if key.startswith("p_"):
+                    allowance[key] += cut
+            target = acc[j][0].target / acc[j][0].mass if acc[j][0].target else np.nan
+            out[j] = (base, allowance, target)
+    return out
 
 
 # ---- normal approximation for large panels -------------------------------------------------

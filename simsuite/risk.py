@@ -85,10 +85,12 @@ def var_standard_error(sorted_loss: np.ndarray, p: float) -> float:
     order statistics: its standard error is itself so noisy that the ±1.96 SE interval
     covered the true VaR95 of a normal sample (n = 2000) only 93.5% of the time; with
     the Hall-Sheather bandwidth coverage is 95-96% (``tests/test_risk_coverage.py``).
-    Where VaR sits on an atom of the distribution wider than the window (e.g. "no
-    loss"), the SE is zero, which is right: the estimate then has no sampling error
-    with high probability. An atom inside only part of the window makes the SE
-    conservative.
+    Atoms (values drawn at least 3 times, such as "no loss" or a loss cap): where VaR
+    sits on an atom wider than the window the SE is zero, which is right (the
+    estimate then has no sampling error with high probability); where VaR sits on an
+    atom that only part of the window covers, the spacing to the next value is kept,
+    a conservative SE. Where VaR is in a continuous part, window ends that fall on an
+    atom are pulled back to its edge, so that the jump is not read as the density.
 
     Parameters
     ----------
@@ -108,13 +110,57 @@ def var_standard_error(sorted_loss: np.ndarray, p: float) -> float:
     # kept inside the sample; the actual probability width is used below.
     lo = int(np.clip(math.ceil(n * (p - h)) - 1, 0, n - 1))
     hi = int(np.clip(math.ceil(n * (p + h)) - 1, 0, n - 1))
-    if hi == lo:
-        return 0.0
+    var = sorted_loss[int(np.clip(math.ceil(n * p) - 1, 0, n - 1))]
+    if not _is_atom(sorted_loss, var):
+        # VaR lies where the loss is continuous, but an end of the window may reach an
+        # atom (e.g. "no loss" for a contract with P(loss) near 1 - p, or a loss cap):
+        # the jump there is not the density at VaR and would inflate the SE tenfold.
+        # Pull each such end back to the edge of the atom.
+        if _is_atom(sorted_loss, sorted_loss[lo]):
+            lo = int(np.searchsorted(sorted_loss, sorted_loss[lo], side="right"))
+        if _is_atom(sorted_loss, sorted_loss[hi]):
+            hi = int(np.searchsorted(sorted_loss, sorted_loss[hi], side="left")) - 1
+    if hi <= lo:
+        return _jump_standard_error(sorted_loss, p)
     sparsity = float(sorted_loss[hi] - sorted_loss[lo]) / ((hi - lo) / n)
-    return math.sqrt(p * (1.0 - p) / n) * sparsity
+    return max(math.sqrt(p * (1.0 - p) / n) * sparsity, _jump_standard_error(sorted_loss, p))
+
+
+def _jump_standard_error(sorted_loss: np.ndarray, p: float) -> float:
+    """Error of a VaR estimate that may land on either side of a jump, dollars.
+
+    When the edge of an atom (e.g. "no loss" for a contract whose P(loss) is close to
+    ``1 - p``, or a loss cap) lies within 1.96 binomial standard deviations of rank
+    ``n p``, another sample would put VaR on the other side of the jump with
+    probability ``q = Phi(-distance)``; the estimate is then a two-point mixture with
+    standard deviation ``gap * sqrt(q (1 - q))``. Zero when no atom edge is that close.
+    """
+    n = sorted_loss.size
+    sd_rank = math.sqrt(n * p * (1.0 - p))
+    centre = n * p
+    worst = 0.0
+    lo = int(np.clip(math.floor(centre - _NORMAL_975 * sd_rank), 0, n - 1))
+    hi = int(np.clip(math.ceil(centre + _NORMAL_975 * sd_rank), 0, n - 1))
+    # Boundaries between distinct values inside the window: rank r is the last of its value.
+    changes = np.nonzero(np.diff(sorted_loss[lo:hi + 1]))[0] + lo
+    for r in changes:
+        below, above = sorted_loss[r], sorted_loss[r + 1]
+        if not (_is_atom(sorted_loss, below) or _is_atom(sorted_loss, above)):
+            continue
+        distance = abs((r + 1) - centre) / sd_rank
+        q = 0.5 * math.erfc(distance / math.sqrt(2.0))
+        worst = max(worst, float(above - below) * math.sqrt(q * (1.0 - q)))
+    return worst
 
 
 _NORMAL_975 = 1.959963984540054  # Phi^-1(0.975)
+_ATOM_MIN_COUNT = 3  # a value drawn this often from a continuous distribution is an atom, not chance
+
+
+def _is_atom(sorted_loss: np.ndarray, x: float) -> bool:
+    """Whether ``x`` occurs at least `_ATOM_MIN_COUNT` times in ``sorted_loss``."""
+    count = np.searchsorted(sorted_loss, x, side="right") - np.searchsorted(sorted_loss, x, side="left")
+    return bool(count >= _ATOM_MIN_COUNT)
 
 
 def _std_normal_ppf(p: float) -> float:

@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from simsuite.contracts.presets import Contract, build_contract, build_custom_contract
 from simsuite.costmodel import ENROLLMENT_TYPES, PUF_YEAR, national_ffs_2018
-from simsuite.episodes import EpisodeSpec
+from simsuite.episodes import EpisodeSpec, check_episodes
+from simsuite.ranking import RiskAppetite
 from simsuite.errors import FieldProblem, InputError, located_problem
 from simsuite.yamlfile import did_you_mean, dotted, line_of, load_yaml
 
@@ -159,6 +160,7 @@ class ScenarioSpec(BaseModel):
     assumptions: Assumptions = Field(default_factory=Assumptions)
     contracts: Annotated[list[ContractSpec], Field(min_length=1)]
     run: RunSettings = Field(default_factory=RunSettings)
+    risk_appetite: RiskAppetite | None = None
     episodes: list[EpisodeSpec] = Field(default_factory=list)
 
 
@@ -217,7 +219,6 @@ def scenario_from_dict(
     except ValidationError as exc:
         err = exc.errors()[0]
         loc, problem = located_problem(err)
-        loc = _strip_union_tags(loc)
         if err["type"] == "extra_forbidden":
             problem = _unknown_field(loc)
         raise fail(loc, problem) from None
@@ -232,6 +233,9 @@ def scenario_from_dict(
                 contract = build_custom_contract(c.family, c.terms, c.name)
         except FieldProblem as exc:
             raise fail(("contracts", i) + exc.loc, exc.problem) from None
+        problem = contract.panel_problem(spec.population.beneficiaries)
+        if problem:
+            raise fail(("population", "beneficiaries"), f"{problem} (contracts[{i}] '{contract.name}')")
         if contract.name in seen:
             raise fail(
                 ("contracts", i, "name"),
@@ -240,22 +244,16 @@ def scenario_from_dict(
         seen[contract.name] = i
         contracts.append(contract)
 
+    try:
+        check_episodes(list(spec.episodes), contracts)
+    except FieldProblem as exc:
+        raise fail(exc.loc, exc.problem) from None
+
     if text is None:
         import yaml
 
         text = yaml.safe_dump(data, sort_keys=False)
     return Scenario(spec=spec, contracts=tuple(contracts), source=source, text=text)
-
-
-def _strip_union_tags(loc: tuple) -> tuple:
-    """Drop pydantic's union-member tags (``'int'``, ``'constrained-float'``...) from a location."""
-    return tuple(p for p in loc if isinstance(p, int) or not _is_union_tag(p))
-
-
-def _is_union_tag(part: str) -> bool:
-    return part in {"int", "float", "str", "bool", "none", "literal['variable']"} or part.startswith(
-        ("constrained-", "function-", "literal[")
-    )
 
 
 def _unknown_field(loc: tuple) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xarray as xr
 
-_COLUMNS = (
+COLUMNS = (
     ("mean", "expected result", "money"),
     ("sd", "sd", "money"),
     ("p_loss", "P(loss)", "prob"),
@@ -39,13 +39,13 @@ def comparison_table(ds: xr.Dataset) -> str:
     Money is per year from the provider's side: a positive expected result is money
     received; VaR and TVaR are losses (positive = money lost).
     """
-    header = ["contract"] + [title for _, title, _ in _COLUMNS]
+    header = ["contract"] + [title for _, title, _ in COLUMNS]
     rows = [header]
     for name in ds["contract"].values:
         v = ds["summary"].sel(contract=name)
         e = ds["summary_se"].sel(contract=name)
         rows.append([str(name)] + [_cell(float(v.sel(measure=m)), float(e.sel(measure=m)), kind)
-                                   for m, _, kind in _COLUMNS])
+                                   for m, _, kind in COLUMNS])
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = []
     for j, r in enumerate(rows):

@@ -64,22 +64,34 @@ def load_yaml(path: Path) -> tuple[Any, dict[Location, int]]:
         raise InputError(path, "", f"YAML error: {exc}") from None
     lines: dict[Location, int] = {}
     if node is not None:
-        _index_lines(node, (), lines)
+        duplicate = _index_lines(node, (), lines)
+        if duplicate is not None:
+            loc, line, first = duplicate
+            raise InputError(path, dotted(loc), f"appears twice (also on line {first}); keep one", line=line)
     return data, lines
 
 
-def _index_lines(node: yaml.Node, loc: Location, lines: dict[Location, int]) -> None:
+def _index_lines(node: yaml.Node, loc: Location, lines: dict[Location, int]) -> tuple | None:
+    """Record the line of every field; return (location, line, first line) of the first
+    duplicated mapping key, which YAML loaders would otherwise resolve silently."""
     lines.setdefault(loc, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             child = loc + (key_node.value,)
+            if child in lines:
+                return child, key_node.start_mark.line + 1, lines[child]
             lines[child] = key_node.start_mark.line + 1
-            _index_lines(value_node, child, lines)
+            found = _index_lines(value_node, child, lines)
+            if found is not None:
+                return found
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             child = loc + (i,)
             lines[child] = item.start_mark.line + 1
-            _index_lines(item, child, lines)
+            found = _index_lines(item, child, lines)
+            if found is not None:
+                return found
+    return None
 
 
 def line_of(lines: dict[Location, int], loc: Location) -> int | None:

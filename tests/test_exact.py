@@ -170,10 +170,15 @@ def test_uncertain_quality_is_refused_in_one_line():
     assert "\n" not in str(info.value)
 
 
-def test_uncapped_contract_is_refused():
+def test_uncapped_contract_is_computed_with_a_strict_tail_bound():
+    """Uncapped totals used to be refused; now their window comes from a Chernoff bound."""
     sc = scenario(1000, contracts=[{"preset": "mssp-basic-a", "overrides": {"truncation_percentile": 1.0}}])
-    with pytest.raises(InputError, match="finite cap"):
-        run_exact(sc)
+    exact = run_exact(sc, bands_per_cohort=16, log2_buckets=16)
+    a = exact.attrs
+    assert a["uncapped_aliasing_bound"] <= 2.1e-9
+    assert a["uncapped_aliasing_bound_kind"].startswith("strict")
+    assert abs(a["uncapped_mean_rel_error"]) < 1e-8
+    assert abs(a["uncapped_var_rel_error"]) < 5e-3
 
 
 # ---- the normal closed form ------------------------------------------------------------------------
@@ -276,3 +281,161 @@ def test_one_cohort_against_the_aggregate_package():
     f_agg = np.cumsum(pa)[np.searchsorted(xa, grid, side="right") - 1]
     peak = 1.2 / math.sqrt(2 * math.pi * var)  # the density's height, with room for its skew
     assert np.abs(f_ours - f_agg).max() <= peak * slack
+
+
+# ---- every contract family against Monte Carlo ----------------------------------------------------
+#
+# Tolerance: K_SE Monte Carlo standard errors plus the exact method's own error estimate
+# (``summary_error``). With K_SE = 3.5 and ~60 comparisons, a correct method fails a run
+# with probability about 60 x 5e-4 = 3% at most if the comparisons were independent (they
+# are strongly correlated, so less); the seed is fixed, so the suite is deterministic.
+
+K_SE = 3.5
+MEASURES_CHECKED = ("mean", "sd", "VaR95", "TVaR95", "p_loss")
+PANEL_FAMILIES = [
+    {"preset": "reach-professional-2026", "name": "REACH Professional"},
+    {"preset": "reach-global-2026", "name": "REACH Global"},
+    {"preset": "capitation-full-risk", "name": "capitation stop-loss",
+     "overrides": {"revenue_to_benchmark": 1.0, "specific_attachment": 60_000.0, "specific_coinsurance": 0.1,
+                   "specific_premium_loading": 0.15, "aggregate_attachment": 1.05}},
+    {"preset": "capitation-full-risk", "name": "capitation no stop-loss", "overrides": {"revenue_to_benchmark": 1.0}},
+    {"preset": "pcf-general", "name": "PCF", "overrides": {"visits_per_beneficiary": 3.0, "ffs_displaced_pbpm": 30.0}},
+    {"preset": "pcmh-hybrid", "name": "PCMH", "overrides": {"fixed_pmpm": 4.0, "bonus_pmpm": 2.0}},
+]
+EPISODES = [
+    {"category": "LEJR", "annual_volume": 30, "mean_cost": 24000, "cost_cv": 0.3, "complication_rate": 0.07,
+     "complication_cost": 25000, "complication_cv": 1.5, "true_savings": 0.03},
+    {"category": "SHFFT", "annual_volume": 12, "mean_cost": 45000, "cost_cv": 0.4, "complication_rate": 0.15,
+     "complication_cost": 30000, "complication_cv": 1.5, "true_savings": 0.01},
+    {"category": "SPINAL_FUSION", "annual_volume": 8, "volume_model": "fixed", "mean_cost": 50000,
+     "cost_cv": 0.35},
+]
+
+
+def episode_scenario(episodes=EPISODES) -> simsuite.Scenario:
+    return simsuite.scenario_from_dict({
+        "name": "exact-episodes",
+        "performance_year": 2027,
+        "population": {"beneficiaries": 100},
+        "assumptions": {"quality_score": 0.75},
+        "episodes": episodes,
+        "contracts": [{"preset": "ffs"}, {"preset": "team-track1", "name": "TEAM 1"},
+                      {"preset": "team-track2", "name": "TEAM 2"}, {"preset": "team-track3", "name": "TEAM 3"}],
+    })
+
+
+def within(mc, exact, contract, measure, k=K_SE):
+    v = float(mc["summary"].sel(contract=contract, measure=measure))
+    se = float(mc["summary_se"].sel(contract=contract, measure=measure))
+    e = float(exact["summary"].sel(contract=contract, measure=measure))
+    own = float(exact["summary_error"].sel(contract=contract, measure=measure))
+    return abs(v - e) <= k * se + own + 1e-9 * max(1.0, abs(e)), (v, se, e, own)
+
+
+@pytest.fixture(scope="module")
+def family_panel():
+    sc = scenario(1500, contracts=PANEL_FAMILIES)
+    exact = run_exact(sc, bands_per_cohort=16, log2_buckets=17)
+    mc = simsuite.run(sc, simsuite.RunOptions(simulations=20_000, seed=23))
+    return sc, exact, mc
+
+
+@pytest.fixture(scope="module")
+def family_episodes():
+    sc = episode_scenario()
+    exact = run_exact(sc)
+    mc = simsuite.run(sc, simsuite.RunOptions(simulations=20_000, seed=29))
+    return sc, exact, mc
+
+
+@pytest.mark.parametrize("contract", [c["name"] for c in PANEL_FAMILIES])
+@pytest.mark.parametrize("measure", MEASURES_CHECKED)
+def test_monte_carlo_agrees_with_exact_for_panel_families(family_panel, contract, measure):
+    _, exact, mc = family_panel
+    ok, detail = within(mc, exact, contract, measure)
+    assert ok, detail
+
+
+@pytest.mark.parametrize("contract", ["TEAM 1", "TEAM 2", "TEAM 3"])
+@pytest.mark.parametrize("measure", MEASURES_CHECKED)
+def test_monte_carlo_agrees_with_exact_for_episodes(family_episodes, contract, measure):
+    _, exact, mc = family_episodes
+    ok, detail = within(mc, exact, contract, measure)
+    assert ok, detail
+
+
+def test_episode_self_checks(family_episodes):
+    _, exact, _ = family_episodes
+    a = exact.attrs
+    for tag in ("epLEJRp99", "epSHFFTp99", "epSPINALFUSIONp99"):
+        assert abs(a[f"{tag}_mean_rel_error"]) < 1e-5
+        assert 0.0 <= a[f"{tag}_var_rel_error"] < 1e-3  # rounding adds variance, never removes it
+        assert a[f"{tag}_aliasing_bound"] < 1e-9
+    # The expected sum of target prices: E[K] x price per episode, summed (Poisson and fixed counts).
+    from simsuite.episodes import CostModel, EpisodeSpec
+    from simsuite.contracts.episode import HighCostCap
+
+    cap = HighCostCap(kind="percentile", value=0.99)
+    expected = 0.0
+    for e in EPISODES:
+        m = CostModel.of(EpisodeSpec(**e))
+        expected += e["annual_volume"] * m.expected_capped(m.cap_dollars(cap)) * 0.98
+    assert float(exact["benchmark"].sel(contract="TEAM 2")) == pytest.approx(expected, rel=1e-9)
+
+
+def test_quality_payment_is_a_point_mass(family_panel):
+    _, exact, mc = family_panel
+    assert float(exact["summary"].sel(contract="PCMH", measure="sd")) == 0.0
+    assert float(exact["summary"].sel(contract="PCMH", measure="mean")) == pytest.approx(
+        float(mc["summary"].sel(contract="PCMH", measure="mean")), rel=1e-12)
+
+
+def test_capitation_settles_on_claims_alone():
+    """The exact method passes the claims R + c (raw - R) as both raw and R: capitation's own
+    settlement must give the same net as with the separate (raw, R) it gets from the engine."""
+    from simsuite.exact import TotalKey, _panel_year
+
+    sc = scenario(1500, contracts=PANEL_FAMILIES[2:3])
+    contract = sc.contracts[0]
+    panel = build_panel(sc.spec)
+    key = TotalKey(contract.caps[1], contract.terms.specific_coinsurance)
+    rng = np.random.default_rng(5)
+    raw = rng.uniform(1.0e7, 3.0e7, 400)
+    retained = raw * rng.uniform(0.8, 1.0, 400)
+    claims = retained + key.coins * (raw - retained)
+    year = _panel_year(sc, panel, key, claims)
+    engine_like = PanelYear(year.n_beneficiaries, year.benchmark, raw, year.quality_score, year.quality_standard,
+                            year.participant_revenue, year.low_revenue, raw=raw,
+                            capped={contract.caps[0]: raw, contract.caps[1]: retained}, expected=year.expected)
+    assert np.allclose(contract.settle(year).net, contract.settle(engine_like).net, rtol=1e-12, atol=1e-6)
+
+
+def test_a_perturbed_input_is_caught(family_panel, family_episodes):
+    """The comparisons can fail: the exact method run with the wrong effort (true_savings 1% ->
+    2%; episodes 3% -> 5%) disagrees with Monte Carlo far beyond the tolerance."""
+    sc, _, mc = family_panel
+    wrong = run_exact(scenario(1500, contracts=PANEL_FAMILIES[:3], true_savings=0.02),
+                      bands_per_cohort=16, log2_buckets=16)
+    for c in ("REACH Professional", "REACH Global", "capitation stop-loss"):
+        assert not within(mc, wrong, c, "mean")[0]
+    episodes = [dict(e, true_savings=0.05) if e["category"] == "LEJR" else e for e in EPISODES]
+    wrong_ep = run_exact(episode_scenario(episodes))
+    _, _, mc_ep = family_episodes
+    assert not within(mc_ep, wrong_ep, "TEAM 3", "mean")[0]
+
+
+def test_uncapped_total_against_brute_force_and_its_bound():
+    """The uncapped (and stop-loss) lattice totals keep the closed-form mean, add only rounding
+    variance, and hold all but the strict bound of mass in their window."""
+    from simsuite.exact import _unbounded_window
+
+    for cap, coins in ((np.inf, None), (50_000.0, 0.1)):
+        bands = Bands(np.array([700, 250, 50]), np.log([3000.0, 9000.0, 40_000.0]), np.full(3, SIGMA),
+                      np.full(3, P0), np.full(3, cap), None if coins is None else np.full(3, coins))
+        window = _unbounded_window(bands, 1e-9)
+        assert window.lower_bound <= 1e-9 and window.upper_bound <= 1e-9
+        dist = total_distribution(bands, 17, 1e-9, window=window)
+        mean, var = bands.moments()
+        assert dist.mean == pytest.approx(mean, rel=1e-8)
+        assert -1e-6 <= dist.var / var - 1 <= bands.count.sum() * dist.h**2 / 4 / var + 1e-6
+        assert dist.aliasing_bound <= 2.1e-9

@@ -33,7 +33,7 @@ def _stream_key(seed: int, stream: int) -> int:
 def _uniform(seed: int, stream: int, sim: int, patient: int) -> float:
     skey = _mix64(_stream_key(seed, stream) + sim * 0x9E3779B97F4A7C15)
     x = _mix64(skey + patient * 0xD1B54A32D192ED03)
-    return ((x >> 11) + 0.5) * 2.0**-53
+    return ((x >> 12) + 0.5) * 2.0**-52  # top 52 bits, centred: open (0, 1), exact
 
 
 def reference_cost(seed: int, stream: int, sim: int, patient: int, log_mean: float,

@@ -50,3 +50,18 @@ def test_constant_result_has_zero_risk_and_no_negative_zero():
     v, e = summarize(np.zeros(1000), np.zeros(1000, bool))
     assert all(x == 0.0 and math.copysign(1, x) == 1 for x in v.values())
     assert all(x == 0.0 for x in e.values())
+
+
+def test_var_error_at_a_jump_matches_the_spread_of_repeated_estimates():
+    # P(loss) exactly 5%: VaR95 lands on "no loss" or on a loss of at least 400k,
+    # depending on the sample. The reported error must reflect that spread.
+    rng = np.random.default_rng(11)
+    estimates, errors = [], []
+    for _ in range(300):
+        loss = np.where(rng.random(2000) < 0.05, rng.uniform(400_000, 1_200_000, 2000), 0.0)
+        v, e = summarize(-loss, loss < 0)
+        estimates.append(v["VaR95"])
+        errors.append(e["VaR95"])
+    spread = float(np.std(estimates))
+    assert spread > 100_000  # the estimator really is bimodal here
+    assert 0.6 < float(np.mean(errors)) / spread < 1.6

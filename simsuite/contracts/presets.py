@@ -43,11 +43,15 @@ class Family:
     settle: Callable[[Any, PanelYear], Settlement]
     caps: Callable[[Any], tuple[CapSpec, ...]]
     uses_episodes: bool = False
+    panel_problem: Callable[[Any, int], str | None] = lambda terms, n: None
 
 
 FAMILIES: dict[str, Family] = {
     "ffs": Family(ffs.FFSTerms, ffs.settle, lambda terms: ()),
-    "shared_savings": Family(shared_savings.SharedSavingsTerms, shared_savings.settle, shared_savings.caps),
+    "shared_savings": Family(
+        shared_savings.SharedSavingsTerms, shared_savings.settle, shared_savings.caps,
+        panel_problem=shared_savings.panel_problem,
+    ),
     "corridor": Family(corridors.CorridorTerms, corridors.settle, corridors.caps),
     "capitation": Family(capitation.CapitationTerms, capitation.settle, capitation.caps),
     "primary_care_first": Family(
@@ -86,6 +90,10 @@ class Contract:
     def caps(self) -> tuple[CapSpec, ...]:
         """Per-beneficiary caps whose panel sums the contract settles on (first = primary)."""
         return FAMILIES[self.family].caps(self.terms)
+
+    def panel_problem(self, n_beneficiaries: int) -> str | None:
+        """Why this contract cannot settle a panel of this size, or None."""
+        return FAMILIES[self.family].panel_problem(self.terms, n_beneficiaries)
 
     @property
     def uses_episodes(self) -> bool:

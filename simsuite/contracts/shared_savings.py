@@ -22,7 +22,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from simsuite.contracts.base import UNCAPPED, CapSpec, PanelYear, Settlement
-from simsuite.contracts.tables import msr_by_beneficiaries
+from simsuite.contracts.tables import msr_by_beneficiaries, msr_table_start
 from simsuite.errors import FieldProblem
 
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -274,6 +274,17 @@ def settle_shared_savings(
         loss_cap_bound=loss_cap_bound,
         reduced_below_msr=reduced,
     )
+
+
+def panel_problem(terms: SharedSavingsTerms, n_beneficiaries: int) -> str | None:
+    """Why these terms cannot settle a panel of this size, or None."""
+    smallest = msr_table_start()
+    if terms.msr == "variable" and n_beneficiaries < smallest:
+        return (
+            f"the variable MSR needs at least {smallest:,} beneficiaries (the MSSP table starts there), "
+            f"not {n_beneficiaries:,}; elect a fixed MSR under overrides (e.g. msr: 0.02) or use a larger panel"
+        )
+    return None
 
 
 def caps(terms: SharedSavingsTerms) -> tuple[CapSpec, ...]:

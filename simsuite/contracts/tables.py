@@ -28,6 +28,11 @@ def _msr_bands() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]
     return low, high, rate_low, rate_high, float(table["floor"])
 
 
+def msr_table_start() -> int:
+    """Smallest panel (assigned beneficiaries) the MSR table covers."""
+    return int(_msr_bands()[0][0])
+
+
 def msr_by_beneficiaries(n: Any) -> np.ndarray:
     """MSSP size-based minimum savings rate (fraction) for ``n`` assigned beneficiaries.
 

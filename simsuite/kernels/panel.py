@@ -1,13 +1,27 @@
-"""Per-simulation panel totals of patient-level cost draws."""
+"""Per-simulation panel totals of patient-level cost draws.
+
+Layout: each parallel task owns a block of `BLOCK` consecutive simulations; it walks
+the patients once and, for each patient, computes that patient's cost in all the
+block's simulations in short inner loops over the block. Those loops have no
+branches and no library calls (see `simsuite.kernels.rng`), so LLVM turns them into
+AVX2 code over 4 simulations per instruction. Each simulation's total is still
+accumulated patient by patient in index order, and every lane runs the same
+instructions, so a simulation's result does not depend on the block, the chunk or
+the thread that computes it (bit for bit).
+"""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 from numba import njit, prange
 
-from simsuite.kernels.rng import ndtri, sim_key, uniform
+from simsuite.kernels.rng import (exp_poly, index_offset, mix64, ndtri_clamp, ndtri_finish,
+                                  ndtri_tail_r, sim_key, to_unit)
+
+# Simulations per inner loop (four AVX2 vectors of float64). LLVM does not vectorise a
+# loop with a constant trip count below 16, so 8 runs scalar (measured 2x slower);
+# 32 and 64 were no faster and waste more lanes in a chunk's last, partial block.
+BLOCK = 16
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
@@ -16,7 +30,9 @@ def panel_totals(key, sim_start, log_mean, cohort_start, zero_share, sigma, caps
 
     Patient ``i`` of cohort ``c`` (``cohort_start[c] <= i < cohort_start[c + 1]``)
     costs 0 with probability ``zero_share[c]``, else ``exp(log_mean[i] + sigma[c] * z)``
-    with ``z`` standard normal. One uniform per patient drives both parts.
+    with ``z`` standard normal. One uniform ``u`` per patient drives both parts: the
+    cost is positive iff ``u > zero_share[c]``, and then
+    ``z = ndtri((u - zero_share[c]) / (1 - zero_share[c]))``.
 
     Parameters
     ----------
@@ -35,24 +51,55 @@ def panel_totals(key, sim_start, log_mean, cohort_start, zero_share, sigma, caps
         Per-beneficiary caps in dollars (``inf`` = uncapped), one row per cap set.
     out : float64[S, K]
         Written: ``out[s, k] = sum_i min(cost_i, caps[k, cohort(i)])`` for simulation
-        ``sim_start + s``, dollars.
+        ``sim_start + s``, dollars, summed in patient order.
+
+    Notes
+    -----
+    Memory is O(K * BLOCK) per task beyond the inputs and ``out``.
     """
     n_sims = out.shape[0]
     n_caps = caps.shape[0]
     n_cohorts = zero_share.shape[0]
-    for s in prange(n_sims):
-        skey = sim_key(key, sim_start + s)
-        acc = np.zeros(n_caps)
+    n_blocks = (n_sims + BLOCK - 1) // BLOCK
+    for blk in prange(n_blocks):
+        first = blk * BLOCK
+        keys = np.empty(BLOCK, dtype=np.uint64)
+        for b in range(BLOCK):
+            # A partial last block computes a few simulations past the end and drops them.
+            keys[b] = sim_key(key, sim_start + first + b)
+        # Lane buffers: the per-patient work runs as four short loops over the block
+        # (hash, log, rational, exp) rather than one long body. Each loop vectorises,
+        # and short bodies let the out-of-order core overlap the long dependency chains
+        # (log -> sqrt -> rational -> exp) of different lanes: measured 9 vs 16 ns/draw.
+        u = np.empty(BLOCK)
+        p = np.empty(BLOCK)
+        w = np.empty(BLOCK)
+        cost = np.empty(BLOCK)
+        acc = np.zeros((n_caps, BLOCK))
         for c in range(n_cohorts):
             p0 = zero_share[c]
             scale = 1.0 / (1.0 - p0)
             sig = sigma[c]
             for i in range(cohort_start[c], cohort_start[c + 1]):
-                u = uniform(skey, i)
-                if u <= p0:
-                    continue
-                x = math.exp(log_mean[i] + sig * ndtri((u - p0) * scale))
+                mu = log_mean[i]
+                offset = index_offset(i)
+                for b in range(BLOCK):
+                    ub = to_unit(mix64(keys[b] + offset))
+                    u[b] = ub
+                    p[b] = ndtri_clamp((ub - p0) * scale)
+                for b in range(BLOCK):
+                    w[b] = ndtri_tail_r(p[b])
+                for b in range(BLOCK):
+                    w[b] = mu + sig * ndtri_finish(p[b], w[b])
+                for b in range(BLOCK):
+                    # Every lane computes a cost and the hurdle selects: branch-free.
+                    x = exp_poly(w[b])
+                    cost[b] = x if u[b] > p0 else 0.0
                 for k in range(n_caps):
-                    acc[k] += min(x, caps[k, c])
-        for k in range(n_caps):
-            out[s, k] = acc[k]
+                    cap = caps[k, c]
+                    for b in range(BLOCK):
+                        x = cost[b]
+                        acc[k, b] += x if x < cap else cap
+        for b in range(min(BLOCK, n_sims - first)):
+            for k in range(n_caps):
+                out[first + b, k] = acc[k, b]

@@ -11,9 +11,10 @@ across simulations: no branches (``a if c else b`` on values becomes a select),
 no calls into libm (this numba build has no vector maths library, so ``math.exp``
 and ``math.log`` would stay scalar), and integer/float reinterpretation through
 `f64_from_bits` / `bits_from_f64` instead of int-to-float conversions that AVX2
-cannot do on 64-bit lanes. No fused multiply-add is used (numba does not contract
-without ``fastmath``), so every result is an exact sequence of IEEE double
-operations, identical on every thread and in any loop order.
+cannot do on 64-bit lanes. Fused multiply-adds are explicit calls to `fma` (never
+``fastmath`` contraction), so every result is a fixed sequence of correctly rounded
+IEEE double operations: identical on every thread, in vector and scalar code, and in
+any loop order.
 """
 
 from __future__ import annotations
@@ -62,6 +63,24 @@ def bits_from_f64(typingctx, x):
         return builder.bitcast(args[0], ir.IntType(64))
 
     return types.uint64(x), codegen
+
+
+@intrinsic
+def fma(typingctx, a, b, c):
+    """``a * b + c`` with a single rounding (LLVM ``llvm.fma``; one instruction with FMA3).
+
+    Explicit rather than left to ``fastmath`` contraction, so scalar and vector code
+    round identically and results never depend on how a loop was vectorised.
+    """
+    if not (a == types.float64 and b == types.float64 and c == types.float64):
+        return None
+
+    def codegen(context, builder, sig, args):
+        d = ir.DoubleType()
+        fn = builder.module.declare_intrinsic("llvm.fma", [d], ir.FunctionType(d, [d, d, d]))
+        return builder.call(fn, args)
+
+    return types.float64(a, b, c), codegen
 
 
 # --- counter-based hash -----------------------------------------------------------------
@@ -143,25 +162,25 @@ def exp_poly(x):
     (costs below ``exp(-708)`` dollars are indistinguishable from 0 in any sum).
     """
     x = min(max(x, _EXP_MIN), _EXP_MAX)
-    kd = x * _LOG2E + _SHIFT
+    kd = fma(x, _LOG2E, _SHIFT)
     kf = kd - _SHIFT
     k_bits = bits_from_f64(kd) - _SHIFT_BITS  # k as two's complement in a uint64
-    r = x - kf * _LN2_HI
-    r = r - kf * _LN2_LO
+    r = fma(-kf, _LN2_HI, x)  # exact: kf * _LN2_HI has few significant bits
+    r = fma(-kf, _LN2_LO, r)
     p = _E13
-    p = p * r + _E12
-    p = p * r + _E11
-    p = p * r + _E10
-    p = p * r + _E9
-    p = p * r + _E8
-    p = p * r + _E7
-    p = p * r + _E6
-    p = p * r + _E5
-    p = p * r + _E4
-    p = p * r + _E3
-    p = p * r + _E2
-    p = p * r + 1.0
-    p = p * r + 1.0
+    p = fma(p, r, _E12)
+    p = fma(p, r, _E11)
+    p = fma(p, r, _E10)
+    p = fma(p, r, _E9)
+    p = fma(p, r, _E8)
+    p = fma(p, r, _E7)
+    p = fma(p, r, _E6)
+    p = fma(p, r, _E5)
+    p = fma(p, r, _E4)
+    p = fma(p, r, _E3)
+    p = fma(p, r, _E2)
+    p = fma(p, r, 1.0)
+    p = fma(p, r, 1.0)
     return p * f64_from_bits((k_bits + _EXP_BIAS) << _S52)
 
 
@@ -196,10 +215,10 @@ def log_poly(x):
     s = f / (2.0 + f)
     z = s * s
     w = z * z
-    t1 = w * (_LG2 + w * (_LG4 + w * _LG6))
-    t2 = z * (_LG1 + w * (_LG3 + w * (_LG5 + w * _LG7)))
+    t1 = w * fma(w, fma(w, _LG6, _LG4), _LG2)
+    t2 = z * fma(w, fma(w, fma(w, _LG7, _LG5), _LG3), _LG1)
     r = t2 + t1
-    return s * (hfsq + r) + dk * _LN2_LO - hfsq + f + dk * _LN2_HI
+    return fma(s, hfsq + r, dk * _LN2_LO) - hfsq + f + dk * _LN2_HI
 
 
 # --- inverse normal CDF: AS 241 (Wichura 1988), branch-free -----------------------------
@@ -239,6 +258,50 @@ def _pick(central, far, a, c, e):
 
 
 @njit(inline="always", cache=True, error_model="numpy")
+def ndtri_clamp(p):
+    """``p`` clamped to ``[1e-300, 1 - 2**-53]`` (finite z for any input; see `ndtri`)."""
+    return min(max(p, _P_MIN), _P_MAX)
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def ndtri_tail_r(p):
+    """``sqrt(-log(min(p, 1 - p)))`` of a clamped ``p``: the tail variable of AS 241."""
+    return math.sqrt(-log_poly(min(p, 1.0 - p)))
+
+
+@njit(inline="always", cache=True, error_model="numpy")
+def ndtri_finish(p, r):
+    """AS 241 from a clamped ``p`` and its `ndtri_tail_r`; ``ndtri(p)`` in two stages.
+
+    Split from `ndtri` so a kernel can run the (long-latency) log stage over a whole
+    block of lanes before the rational stage: short loops keep more independent work
+    in flight in the out-of-order window than one long loop body.
+    """
+    q = p - 0.5
+    central = abs(q) <= 0.425
+    far = r > 5.0
+    t = 0.180625 - q * q if central else (r - 5.0 if far else r - 1.6)
+    num = _pick(central, far, _A7, _C7, _E7_)
+    num = fma(num, t, _pick(central, far, _A6, _C6, _E6_))
+    num = fma(num, t, _pick(central, far, _A5, _C5, _E5_))
+    num = fma(num, t, _pick(central, far, _A4, _C4, _E4_))
+    num = fma(num, t, _pick(central, far, _A3, _C3, _E3_))
+    num = fma(num, t, _pick(central, far, _A2, _C2, _E2_))
+    num = fma(num, t, _pick(central, far, _A1, _C1, _E1_))
+    num = fma(num, t, _pick(central, far, _A0, _C0, _E0_))
+    den = _pick(central, far, _B7, _D7, _F7)
+    den = fma(den, t, _pick(central, far, _B6, _D6, _F6))
+    den = fma(den, t, _pick(central, far, _B5, _D5, _F5))
+    den = fma(den, t, _pick(central, far, _B4, _D4, _F4))
+    den = fma(den, t, _pick(central, far, _B3, _D3, _F3))
+    den = fma(den, t, _pick(central, far, _B2, _D2, _F2))
+    den = fma(den, t, _pick(central, far, _B1, _D1, _F1))
+    den = fma(den, t, 1.0)
+    ratio = num / den
+    return q * ratio if central else (-ratio if q < 0.0 else ratio)
+
+
+@njit(inline="always", cache=True, error_model="numpy")
 def ndtri(p):
     """Inverse standard normal CDF, AS 241 (Wichura 1988, ~1e-16 relative), branch-free.
 
@@ -247,27 +310,6 @@ def ndtri(p):
     by selects, so a loop over simulations vectorises. ``p`` is clamped to
     ``[1e-300, 1 - 2**-53]``: values outside (0, 1) are not errors, they give finite z.
     """
-    p = min(max(p, _P_MIN), _P_MAX)
-    q = p - 0.5
-    central = abs(q) <= 0.425
-    r = math.sqrt(-log_poly(min(p, 1.0 - p)))
-    far = r > 5.0
-    t = 0.180625 - q * q if central else (r - 5.0 if far else r - 1.6)
-    num = _pick(central, far, _A7, _C7, _E7_)
-    num = num * t + _pick(central, far, _A6, _C6, _E6_)
-    num = num * t + _pick(central, far, _A5, _C5, _E5_)
-    num = num * t + _pick(central, far, _A4, _C4, _E4_)
-    num = num * t + _pick(central, far, _A3, _C3, _E3_)
-    num = num * t + _pick(central, far, _A2, _C2, _E2_)
-    num = num * t + _pick(central, far, _A1, _C1, _E1_)
-    num = num * t + _pick(central, far, _A0, _C0, _E0_)
-    den = _pick(central, far, _B7, _D7, _F7)
-    den = den * t + _pick(central, far, _B6, _D6, _F6)
-    den = den * t + _pick(central, far, _B5, _D5, _F5)
-    den = den * t + _pick(central, far, _B4, _D4, _F4)
-    den = den * t + _pick(central, far, _B3, _D3, _F3)
-    den = den * t + _pick(central, far, _B2, _D2, _F2)
-    den = den * t + _pick(central, far, _B1, _D1, _F1)
-    den = den * t + 1.0
-    ratio = num / den
-    return q * ratio if central else (-ratio if q < 0.0 else ratio)
+    p = ndtri_clamp(p)
+    return ndtri_finish(p, ndtri_tail_r(p))
+
