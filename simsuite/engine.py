@@ -34,6 +34,7 @@ class RunOptions:
     seed: int
     threads: int | None = None
     chunk: int = 4096
+    first_sim: int = 0  # global index of the first simulation (a chunk of a larger run)
 
 
 def options_for(scenario: Scenario, sims: int | None = None, seed: int | None = None,
@@ -79,8 +80,8 @@ def simulate_totals(panel: PanelArrays, caps: np.ndarray, cost_factor: float, op
     try:
         for start in range(0, options.simulations, chunk):
             stop = min(start + chunk, options.simulations)
-            panel_totals(key, start, log_mean, panel.cohort_start, panel.zero_share, panel.sigma,
-                         caps, totals[start:stop])
+            panel_totals(key, options.first_sim + start, log_mean, panel.cohort_start, panel.zero_share,
+                         panel.sigma, caps, totals[start:stop])
             if progress is not None:
                 progress(stop - start)
     finally:
@@ -88,25 +89,41 @@ def simulate_totals(panel: PanelArrays, caps: np.ndarray, cost_factor: float, op
     return totals
 
 
-def run(scenario: Scenario, options: RunOptions | None = None,
-        progress: Callable[[int], None] | None = None) -> xr.Dataset:
-    """Simulate a scenario and settle all its contracts.
+@dataclass(frozen=True)
+class SimulationArrays:
+    """Per-simulation results of a range of simulations, before any summary.
 
-    Parameters
-    ----------
-    scenario : Scenario
-        A validated scenario (`simsuite.load_scenario`).
-    options : RunOptions, optional
-        Simulations, seed, threads and chunk size; the scenario's ``run`` section by default.
-    progress : callable, optional
-        Called with the number of simulations finished after each chunk.
-
-    Returns
-    -------
-    xarray.Dataset
-        See `simsuite.results.assemble`.
+    Arrays have shape ``(C, S)`` (one row per contract) or ``(S,)``; money in dollars per
+    year, positive = to the provider.
     """
-    options = options or options_for(scenario)
+
+    first_sim: int
+    net: np.ndarray
+    gain_shared: np.ndarray
+    expenditure: np.ndarray
+    benchmark: np.ndarray
+    panel_cost: np.ndarray
+    quality_score: np.ndarray
+
+    @staticmethod
+    def concatenate(parts: list["SimulationArrays"]) -> "SimulationArrays":
+        """Join consecutive ranges of simulations (in order) into one."""
+        parts = sorted(parts, key=lambda p: p.first_sim)
+        joined = {
+            name: np.concatenate([getattr(p, name) for p in parts], axis=-1)
+            for name in ("net", "gain_shared", "expenditure", "benchmark", "panel_cost", "quality_score")
+        }
+        return SimulationArrays(first_sim=parts[0].first_sim, **joined)
+
+
+def simulate(scenario: Scenario, options: RunOptions,
+             progress: Callable[[int], None] | None = None) -> SimulationArrays:
+    """Draw and settle simulations ``first_sim .. first_sim + simulations - 1``.
+
+    The result of each simulation depends only on the scenario, the seed and its global
+    index, so ranges computed separately (other processes, other machines) and joined with
+    `SimulationArrays.concatenate` equal one run over the whole range, bit for bit.
+    """
     spec = scenario.spec
     a = spec.assumptions
     panel = build_panel(spec)
@@ -115,7 +132,8 @@ def run(scenario: Scenario, options: RunOptions | None = None,
     totals = simulate_totals(panel, caps, 1.0 - a.true_savings, options, progress)
     column = {c: totals[:, k] for k, c in enumerate(specs)}
     expected = {c: panel.expected_total(caps[k]) for k, c in enumerate(specs)}
-    quality = quality_scores(a.quality_score, a.quality_score_sd, options.simulations, options.seed)
+    quality = quality_scores(a.quality_score, a.quality_score_sd, options.simulations, options.seed,
+                             first_sim=options.first_sim)
     episodes = None
     if any(c.uses_episodes for c in scenario.contracts):
         from simsuite.episodes import simulate_episodes
@@ -151,9 +169,8 @@ def run(scenario: Scenario, options: RunOptions | None = None,
             benchmarks.append(result.benchmark)
         else:
             benchmarks.append(year.benchmark if contract.has_benchmark else np.full(options.simulations, np.nan))
-    return assemble(
-        scenario=scenario,
-        options=options,
+    return SimulationArrays(
+        first_sim=options.first_sim,
         net=np.vstack(nets),
         gain_shared=np.vstack(gains),
         expenditure=np.vstack(expenditures),
@@ -161,3 +178,25 @@ def run(scenario: Scenario, options: RunOptions | None = None,
         panel_cost=column[UNCAPPED],
         quality_score=quality,
     )
+
+
+def run(scenario: Scenario, options: RunOptions | None = None,
+        progress: Callable[[int], None] | None = None) -> xr.Dataset:
+    """Simulate a scenario and settle all its contracts.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario (`simsuite.load_scenario`).
+    options : RunOptions, optional
+        Simulations, seed, threads and chunk size; the scenario's ``run`` section by default.
+    progress : callable, optional
+        Called with the number of simulations finished after each chunk.
+
+    Returns
+    -------
+    xarray.Dataset
+        See `simsuite.results.assemble`.
+    """
+    options = options or options_for(scenario)
+    return assemble(scenario, options, simulate(scenario, options, progress))

@@ -441,4 +441,4 @@ def simulate_episodes(scenario: "Scenario", options: "RunOptions") -> EpisodeTot
     except FieldProblem as exc:
         raise InputError(scenario.source, dotted(exc.loc), exc.problem) from None
     return draw_episodes(specs, episode_caps(contracts), options.seed, options.simulations,
-                         threads=options.threads, chunk=options.chunk)
+                         sim_start=options.first_sim, threads=options.threads, chunk=options.chunk)

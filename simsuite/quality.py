@@ -17,8 +17,8 @@ def beta_parameters(mean: float, sd: float) -> tuple[float, float]:
     return mean * k, (1.0 - mean) * k
 
 
-def quality_scores(mean: float, sd: float, simulations: int, seed: int) -> np.ndarray:
-    """Quality score (fraction) of every simulation.
+def quality_scores(mean: float, sd: float, simulations: int, seed: int, first_sim: int = 0) -> np.ndarray:
+    """Quality score (fraction) of simulations ``first_sim .. first_sim + simulations - 1``.
 
     With ``sd == 0`` every simulation has ``mean``; otherwise scores are Beta-distributed
     with that mean and sd, drawn from their own random stream keyed by simulation
@@ -27,6 +27,6 @@ def quality_scores(mean: float, sd: float, simulations: int, seed: int) -> np.nd
     if sd == 0.0:
         return np.full(simulations, mean)
     u = np.empty(simulations)
-    simulation_uniforms(np.uint64(stream_key(np.uint64(seed), np.uint64(QUALITY_STREAM))), 0, 0, u)
+    simulation_uniforms(np.uint64(stream_key(np.uint64(seed), np.uint64(QUALITY_STREAM))), first_sim, 0, u)
     a, b = beta_parameters(mean, sd)
     return stats.beta.ppf(u, a, b)

@@ -32,21 +32,14 @@ from simsuite import __version__
 from simsuite.risk import MEASURES, summarize
 
 if TYPE_CHECKING:
-    from simsuite.engine import RunOptions
+    from simsuite.engine import RunOptions, SimulationArrays
     from simsuite.scenario import Scenario
 
 
-def assemble(
-    scenario: "Scenario",
-    options: "RunOptions",
-    net: np.ndarray,
-    gain_shared: np.ndarray,
-    expenditure: np.ndarray,
-    benchmark: np.ndarray,
-    panel_cost: np.ndarray,
-    quality_score: np.ndarray,
-) -> xr.Dataset:
-    """Build the results Dataset from per-contract arrays of shape ``(C, S)``."""
+def assemble(scenario: "Scenario", options: "RunOptions", arrays: "SimulationArrays") -> xr.Dataset:
+    """Build the results Dataset from the per-simulation arrays of a run."""
+    net, gain_shared, expenditure = arrays.net, arrays.gain_shared, arrays.expenditure
+    benchmark, panel_cost, quality_score = arrays.benchmark, arrays.panel_cost, arrays.quality_score
     names = [c.name for c in scenario.contracts]
     values = np.empty((len(names), len(MEASURES)))
     errors = np.empty_like(values)
@@ -71,7 +64,7 @@ def assemble(
         },
         coords={
             "contract": names,
-            "sim": np.arange(net.shape[1], dtype=np.int64),
+            "sim": np.arange(arrays.first_sim, arrays.first_sim + net.shape[1], dtype=np.int64),
             "measure": list(MEASURES),
             "preset": ("contract", [c.preset for c in scenario.contracts]),
             "family": ("contract", [c.family for c in scenario.contracts]),
@@ -85,7 +78,7 @@ def assemble(
             "beneficiaries": scenario.spec.population.beneficiaries,
             "panel": panel_description(scenario),
             "seed": options.seed,
-            "simulations": options.simulations,
+            "simulations": net.shape[1],
             "simsuite_version": __version__,
             "sign_convention": "positive = money to the provider; risk measures on loss = -net",
         },
