@@ -16,6 +16,7 @@ import click
 from simsuite.decision_cli import risk_appetite_options
 from simsuite.entry import exit_interrupted, raise_if_interrupted
 from simsuite.errors import InputError, SimsuiteError
+from simsuite.output import prepare_out_dir
 
 EXIT_BAD_INPUT = 2
 EXIT_RUNTIME = 1
@@ -60,7 +61,7 @@ def run(scenario: Path, sims: int | None, seed: int | None, threads: int | None,
     if estimate.seconds > 10:
         click.echo(f"estimated run time about {estimate.seconds:.0f} s, memory {estimate.gigabytes:.1f} GB", err=True)
     appetite = appetite_from_options(sc, max_var95, max_tvar95, max_p_loss, min_expected, risk_aversion)
-    _prepare_out_dir(out_dir)
+    prepare_out_dir(out_dir)
     started = time.perf_counter()
     with progress_bar(options.simulations, "simulating") as progress:
         ds = run_scenario(sc, options, _stoppable(progress))
@@ -93,7 +94,7 @@ def _run_exact(scenario: Path, out_dir: Path) -> None:
     from simsuite.summary_table import comparison_table
 
     sc = load_scenario(scenario)
-    _prepare_out_dir(out_dir)
+    prepare_out_dir(out_dir)
     started = time.perf_counter()
     ds = run_exact(sc)
     elapsed = time.perf_counter() - started
@@ -185,15 +186,6 @@ def _stoppable(progress: Callable[[int], None] | None) -> Callable[[int], None]:
             progress(done)
 
     return callback
-
-
-def _prepare_out_dir(out_dir: Path) -> None:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError("--out", "", f"{out_dir} exists and is not a directory")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError("--out", "", f"cannot create {out_dir} ({exc.strerror})") from None
 
 
 def main(argv: list[str] | None = None) -> None:

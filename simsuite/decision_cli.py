@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterator
 import click
 
 from simsuite.errors import InputError
+from simsuite.output import prepare_out_dir
 
 
 class _Money(click.ParamType):
@@ -111,7 +112,7 @@ def sweep(scenario: Path, param: str, values: str, sims: int | None, seed: int |
     appetite = appetite_from_options(sc, max_var95, max_tvar95, max_p_loss, min_expected, risk_aversion)
     vals = parse_values(values)
     options = options_for(sc, sims=sims, seed=seed, threads=threads)
-    _prepare_out_dir(out_dir)
+    prepare_out_dir(out_dir)
     with progress_bar(len(vals) * options.simulations, f"sweeping {param}") as progress:
         ds = run_sweep(sc, param, vals, options, progress)
     click.echo(f"{sc.spec.name}: sweep of {param} ({options.simulations:,} simulations per point, seed {options.seed})")
@@ -179,10 +180,3 @@ def _parse_sizes(text: str | None) -> list[int] | None:
     return sizes
 
 
-def _prepare_out_dir(out_dir: Path) -> None:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError("--out", "", f"{out_dir} exists and is not a directory")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError("--out", "", f"cannot create {out_dir} ({exc.strerror})") from None

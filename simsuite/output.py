@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from simsuite.errors import InputError
+
 
 def _partial_name(path: Path) -> Path:
     # Keep the suffix so writers that infer a format from it still work.
@@ -54,3 +56,13 @@ def atomic_paths(paths: list[str | Path]) -> Iterator[list[Path]]:
         for tmp in temps:
             if tmp.exists():
                 tmp.unlink()
+
+
+def prepare_out_dir(out_dir: Path) -> None:
+    """Create the ``--out`` directory, or raise a one-line `InputError` saying why not."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError("--out", "", f"{out_dir} exists and is not a directory")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError("--out", "", f"cannot create {out_dir} ({exc.strerror})") from None

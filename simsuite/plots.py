@@ -67,7 +67,7 @@ def loss_distribution(ds: xr.Dataset, bins: int = 80) -> Figure:
     ax.set_ylabel("share of simulations per bin (log scale)")
     ax.set_title(
         f"{ds.attrs.get('title', '')}: loss distributions, "
-        f"{ds.attrs.get('beneficiaries', 0):,} beneficiaries, {ds.sizes['sim']:,} simulations"
+        f"{ds.attrs.get('panel', '')}, {ds.sizes['sim']:,} simulations"
     )
     ax.legend(loc="upper right", fontsize="small")
     ax.grid(alpha=0.3)
