@@ -14,6 +14,7 @@ from typing import Callable
 import click
 
 from simsuite.decision_cli import risk_appetite_options
+from simsuite.distributed import cluster_options
 from simsuite.entry import exit_interrupted, raise_if_interrupted
 from simsuite.errors import InputError, SimsuiteError
 from simsuite.output import prepare_out_dir
@@ -36,9 +37,11 @@ def cli() -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"), show_default=True, help="Directory for results.nc, summary.csv and loss_distribution.png.")
 @click.option("--method", type=click.Choice(["monte-carlo", "exact"]), default="monte-carlo", show_default=True, help="exact: FFT-computed distribution of the panel total (independent patients only).")
 @risk_appetite_options
+@cluster_options
 def run(scenario: Path, sims: int | None, seed: int | None, threads: int | None, out_dir: Path, method: str,
         max_var95: float | None, max_tvar95: float | None, max_p_loss: float | None,
-        min_expected: float | None, risk_aversion: float | None) -> None:
+        min_expected: float | None, risk_aversion: float | None, scheduler: str | None,
+        workers: int | None, chunk_sims: int | None, zarr: Path | None) -> None:
     """Simulate SCENARIO, print the comparison table and a recommendation, and write the results."""
     from simsuite.decision_cli import appetite_from_options, progress_bar
     from simsuite.ranking import rank
@@ -46,6 +49,7 @@ def run(scenario: Path, sims: int | None, seed: int | None, threads: int | None,
     if method == "exact":
         _run_exact(scenario, out_dir)
         return
+    from simsuite.distributed import run_on_cluster, uses_cluster
     from simsuite.engine import options_for
     from simsuite.engine import run as run_scenario
     from simsuite.output import atomic_paths
@@ -57,14 +61,20 @@ def run(scenario: Path, sims: int | None, seed: int | None, threads: int | None,
 
     sc = load_scenario(scenario)
     options = options_for(sc, sims=sims, seed=seed, threads=threads)
-    estimate = check_size(sc, options)
-    if estimate.seconds > 10:
+    distributed = uses_cluster(scheduler, workers, zarr)
+    # Per-simulation results written to Zarr chunk by chunk need not fit in memory.
+    estimate = check_size(sc, options) if zarr is None else None
+    if estimate is not None and estimate.seconds > 10 and not distributed:
         click.echo(f"estimated run time about {estimate.seconds:.0f} s, memory {estimate.gigabytes:.1f} GB", err=True)
     appetite = appetite_from_options(sc, max_var95, max_tvar95, max_p_loss, min_expected, risk_aversion)
     prepare_out_dir(out_dir)
     started = time.perf_counter()
-    with progress_bar(options.simulations, "simulating") as progress:
-        ds = run_scenario(sc, options, _stoppable(progress))
+    if distributed:
+        ds = run_on_cluster(sc, options, scheduler=scheduler, workers=workers, chunk_sims=chunk_sims,
+                            zarr=zarr, progress=True)
+    else:
+        with progress_bar(options.simulations, "simulating") as progress:
+            ds = run_scenario(sc, options, _stoppable(progress))
     elapsed = time.perf_counter() - started
     raise_if_interrupted()
 
@@ -76,13 +86,17 @@ def run(scenario: Path, sims: int | None, seed: int | None, threads: int | None,
     click.echo()
     for warning in precision_warnings(ds):
         click.echo(f"warning: {warning}", err=True)
-    names = ["results.nc", "summary.csv", "loss_distribution.png"]
-    with atomic_paths([out_dir / n for n in names]) as (nc, csv, png):
-        write_netcdf(ds, nc)
+    # With --zarr the per-simulation results are already in the store; the figure would
+    # need every contract's column in memory, so only the summary is written here.
+    names = ["summary.csv"] if zarr is not None else ["summary.csv", "results.nc", "loss_distribution.png"]
+    with atomic_paths([out_dir / n for n in names]) as paths:
         table = ds["summary"].to_pandas()
-        table.join(ds["summary_se"].to_pandas().add_suffix("_se")).to_csv(csv)
-        loss_distribution(ds).savefig(png, dpi=120, format="png")
-    click.echo(f"simulated in {elapsed:.1f} s; wrote {out_dir}/{', '.join(names)}")
+        table.join(ds["summary_se"].to_pandas().add_suffix("_se")).to_csv(paths[0])
+        if zarr is None:
+            write_netcdf(ds, paths[1])
+            loss_distribution(ds).savefig(paths[2], dpi=120, format="png")
+    stored = f" and {zarr}" if zarr is not None else ""
+    click.echo(f"simulated in {elapsed:.1f} s; wrote {out_dir}/{', '.join(names)}{stored}")
 
 
 def _run_exact(scenario: Path, out_dir: Path) -> None:

@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterator
 
 import click
 
+from simsuite.distributed import cluster_options
 from simsuite.errors import InputError
 from simsuite.output import prepare_out_dir
 
@@ -96,25 +97,28 @@ def _common_run_options(f: Callable) -> Callable:
 @risk_appetite_options
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"), show_default=True,
               help="Directory for sweep.nc and sweep.png.")
+@cluster_options(zarr=False)
 def sweep(scenario: Path, param: str, values: str, sims: int | None, seed: int | None, threads: int | None,
           max_var95: float | None, max_tvar95: float | None, max_p_loss: float | None, min_expected: float | None,
-          risk_aversion: float | None, out_dir: Path) -> None:
+          risk_aversion: float | None, out_dir: Path, scheduler: str | None, workers: int | None,
+          chunk_sims: int | None) -> None:
     """Run SCENARIO once per value of a field; print and write P(loss), VaR95 and the mean per contract."""
+    from simsuite.distributed import sweep_on_cluster
     from simsuite.engine import options_for
-    from simsuite.output import atomic_path
+    from simsuite.output import atomic_paths
     from simsuite.plots import panel_size_curves
+    from simsuite.results import write_netcdf
     from simsuite.scenario import load_scenario
-    from simsuite.sweep import crossing_text, crossings, parse_values
-    from simsuite.sweep import sweep as run_sweep
-    from simsuite.sweep import sweep_table
+    from simsuite.sweep import crossing_text, crossings, parse_values, sweep_table
 
     sc = load_scenario(scenario)
     appetite = appetite_from_options(sc, max_var95, max_tvar95, max_p_loss, min_expected, risk_aversion)
     vals = parse_values(values)
     options = options_for(sc, sims=sims, seed=seed, threads=threads)
     prepare_out_dir(out_dir)
-    with progress_bar(len(vals) * options.simulations, f"sweeping {param}") as progress:
-        ds = run_sweep(sc, param, vals, options, progress)
+    # Without --scheduler/--workers this runs in this process, with the same progress bar.
+    ds = sweep_on_cluster(sc, param, vals, options, scheduler=scheduler, workers=workers,
+                          chunk_sims=chunk_sims, progress=True)
     click.echo(f"{sc.spec.name}: sweep of {param} ({options.simulations:,} simulations per point, seed {options.seed})")
     click.echo("money per year, provider's side (+ = received); '±' = Monte Carlo standard error")
     click.echo()
@@ -124,11 +128,9 @@ def sweep(scenario: Path, param: str, values: str, sims: int | None, seed: int |
         click.echo()
         for c in found:
             click.echo(crossing_text(c, param))
-    from simsuite.results import write_netcdf
-
-    write_netcdf(ds, out_dir / "sweep.nc")
-    with atomic_path(out_dir / "sweep.png") as tmp:
-        panel_size_curves(ds, appetite).savefig(tmp, dpi=120, format="png")
+    with atomic_paths([out_dir / "sweep.nc", out_dir / "sweep.png"]) as (nc, png):
+        write_netcdf(ds, nc)
+        panel_size_curves(ds, appetite).savefig(png, dpi=120, format="png")
     click.echo(f"wrote {out_dir}/sweep.nc, sweep.png")
 
 
