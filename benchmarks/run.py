@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -50,6 +49,20 @@ def median_time(fn, repeats: int) -> float:
         fn()
         times.append(time.perf_counter() - t)
     return float(np.median(times))
+
+
+def interleaved_medians(contenders: dict) -> dict:
+    """Median seconds of each ``{name: (fn, repeats)}``, timed round-robin after a warm-up."""
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    for fn, _ in contenders.values():
+        fn()
+    for rep in range(max(r for _, r in contenders.values())):
+        for name, (fn, repeats) in contenders.items():
+            if rep < repeats:
+                t = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - t)
+    return {name: float(np.median(v)) for name, v in times.items()}
 
 
 def default_panel(n: int):
@@ -202,16 +215,21 @@ def main() -> None:
     draws = n * s
     panel, caps = default_panel(n)
     print(f"throughput, N={n:,} S={s:,}", file=sys.stderr)
-    k2 = median_time(lambda: kernel_run(panel, caps, s, n_threads), reps)
-    k1 = median_time(lambda: kernel_run(panel, caps, s, 1), reps)
     key = np.uint64(stream_key(np.uint64(SEED), np.uint64(1)))
     fout = np.empty(s)
-    f2 = median_time(with_threads(n_threads, lambda: floor_totals(key, n, fout)), reps)
-    f1 = median_time(with_threads(1, lambda: floor_totals(key, n, fout)), reps)
-    sf2 = median_time(with_threads(n_threads, lambda: scalar_floor_totals(key, n, fout)), 3)
-    np_reps = 3
-    npy1 = median_time(lambda: numpy_panel_totals(panel, caps, s, SEED, threads=1), np_reps)
-    npy2 = median_time(lambda: numpy_panel_totals(panel, caps, s, SEED, threads=n_threads), np_reps)
+    # Interleaved: every repetition times each contender in turn, so a burst of load
+    # from other processes hits all of them alike instead of one contender's runs.
+    contenders = {
+        "k2": (lambda: kernel_run(panel, caps, s, n_threads), reps),
+        "f2": (with_threads(n_threads, lambda: floor_totals(key, n, fout)), reps),
+        "k1": (lambda: kernel_run(panel, caps, s, 1), reps),
+        "f1": (with_threads(1, lambda: floor_totals(key, n, fout)), reps),
+        "sf2": (with_threads(n_threads, lambda: scalar_floor_totals(key, n, fout)), 3),
+        "npy1": (lambda: numpy_panel_totals(panel, caps, s, SEED, threads=1), 3),
+        "npy2": (lambda: numpy_panel_totals(panel, caps, s, SEED, threads=n_threads), 3),
+    }
+    t = interleaved_medians(contenders)
+    k2, f2, k1, f1, sf2, npy1, npy2 = (t[k] for k in ("k2", "f2", "k1", "f1", "sf2", "npy1", "npy2"))
 
     m = lambda t: draws / t / 1e6  # noqa: E731  (M draws/s)
     row(f"kernel, {n_threads} threads", f"{m(k2):.0f} M draws/s ({k2:.3f} s)", ">= 150 M/s", m(k2) >= 150)
@@ -295,7 +313,7 @@ def main() -> None:
     print(f"Machine: {os.cpu_count()} cores ({cpu}); numba {numba.__version__} "
           f"(threading layer {numba.threading_layer()}), numpy {np.__version__}, Python {platform.python_version()}. "
           f"Load average (1 min) {load_start[0]:.2f} at start, {load_end[0]:.2f} at end. "
-          f"Medians of {reps} runs for kernel and floor, 3 for numpy, scale and start-up.\n")
+          f"Medians of {reps} interleaved runs for kernel and floor, 3 for numpy, scalar floor, scale and start-up.\n")
     print("| measure | value | target | met |")
     print("|---|---|---|---|")
     for r in rows:
