@@ -181,10 +181,11 @@ def contracts_show(name: str) -> None:
 
 def _register_commands() -> None:
     """Commands that live beside the code they drive."""
+    from simsuite.calibrate import calibrate
     from simsuite.decision_cli import report, sweep
     from simsuite.settle import settle
 
-    for command in (settle, sweep, report):
+    for command in (settle, sweep, report, calibrate):
         cli.add_command(command)
 
 

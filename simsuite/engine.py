@@ -15,6 +15,9 @@ import xarray as xr
 
 from simsuite.contracts.base import UNCAPPED, CapSpec, PanelYear
 from simsuite.kernels import panel_totals, stream_key
+from simsuite.adjustments import effort_cost, risk_cap_factors, simulation_factors
+from simsuite.bootstrap import BootstrapPanel
+from simsuite.kernels.bootstrap import bootstrap_totals
 from simsuite.population import PanelArrays, build_panel
 from simsuite.quality import quality_scores
 from simsuite.results import assemble
@@ -57,15 +60,26 @@ def cap_specs(scenario: Scenario) -> list[CapSpec]:
     return specs
 
 
-def simulate_totals(panel: PanelArrays, caps: np.ndarray, cost_factor: float, options: RunOptions,
-                    progress: Callable[[int], None] | None = None) -> np.ndarray:
+def simulate_totals(panel: PanelArrays, caps: np.ndarray, cost_factor: float | np.ndarray, options: RunOptions,
+                    progress: Callable[[int], None] | None = None,
+                    bootstrap: BootstrapPanel | None = None) -> np.ndarray:
     """Per-simulation panel totals, shape ``(S, K)``, dollars; computed in chunks of sims.
 
     Simulation ``s`` draws the same numbers whatever the chunk size or thread count.
+
+    Parameters
+    ----------
+    cost_factor : float or float64[S]
+        Multiplier of every beneficiary's cost, one for the run or one per simulation
+        (savings effort x systemic trend), applied before the caps.
+    bootstrap : BootstrapPanel, optional
+        Resample costs from the organisation's history instead of the parametric model.
     """
     # A typed uint64 key: Numba would type a plain Python int above 2**63 as overflow.
     key = np.uint64(stream_key(np.uint64(options.seed), np.uint64(COST_STREAM)))
-    log_mean = panel.log_mean_expected + np.log(cost_factor)
+    factor = np.broadcast_to(np.asarray(cost_factor, dtype=float), (options.simulations,))
+    # The parametric kernel adds a per-simulation log shift to every patient's log-mean.
+    log_shift = np.log(factor)
     totals = np.empty((options.simulations, caps.shape[0]))
     from simsuite.kernels.panel import BLOCK
 
@@ -80,8 +94,14 @@ def simulate_totals(panel: PanelArrays, caps: np.ndarray, cost_factor: float, op
     try:
         for start in range(0, options.simulations, chunk):
             stop = min(start + chunk, options.simulations)
-            panel_totals(key, options.first_sim + start, log_mean, panel.cohort_start, panel.zero_share,
-                         panel.sigma, caps, totals[start:stop])
+            if bootstrap is not None:
+                bootstrap_totals(key, options.first_sim + start, np.ascontiguousarray(factor[start:stop]),
+                                 bootstrap.scale, bootstrap.cohort_start, bootstrap.row_start,
+                                 bootstrap.costs, caps, totals[start:stop])
+            else:
+                panel_totals(key, options.first_sim + start, panel.log_mean_expected,
+                             np.ascontiguousarray(log_shift[start:stop]), panel.cohort_start,
+                             panel.zero_share, panel.sigma, caps, totals[start:stop])
             if progress is not None:
                 progress(stop - start)
     finally:
@@ -126,12 +146,21 @@ def simulate(scenario: Scenario, options: RunOptions,
     """
     spec = scenario.spec
     a = spec.assumptions
-    panel = build_panel(spec)
+    panel = build_panel(spec, scenario.patients)
+    boot = (None if scenario.cost_history is None else
+            BootstrapPanel.build(panel.cohorts, panel.cohort_start, panel.risk_score, scenario.cost_history))
+    costs = panel if boot is None else boot  # what the caps and the expected totals come from
     specs = cap_specs(scenario)
-    caps = np.vstack([panel.caps_for(c) for c in specs])
-    totals = simulate_totals(panel, caps, 1.0 - a.true_savings, options, progress)
+    caps = np.vstack([costs.caps_for(c) for c in specs])
+    factors = simulation_factors(a, options.simulations, options.seed, options.first_sim)
+    totals = simulate_totals(panel, caps, factors.cost_factor, options, progress, bootstrap=boot)
     column = {c: totals[:, k] for k, c in enumerate(specs)}
-    expected = {c: panel.expected_total(caps[k]) for k, c in enumerate(specs)}
+    expected = {c: costs.expected_total(caps[k]) for k, c in enumerate(specs)}
+    # MSSP caps the benchmark's risk-score growth over the base year at 3%.
+    risk_cap = risk_cap_factors(panel.cohort_start, panel.risk_score, panel.cohorts, a.benchmark_risk_score)
+    effort = None
+    if a.care_management_pmpm > 0.0 or a.ffs_margin_lost > 0.0:
+        effort = effort_cost(a, 12 * panel.size, column[UNCAPPED], factors.savings)
     quality = quality_scores(a.quality_score, a.quality_score_sd, options.simulations, options.seed,
                              first_sim=options.first_sim)
     episodes = None
@@ -145,12 +174,15 @@ def simulate(scenario: Scenario, options: RunOptions,
         primary = contract.caps[0] if contract.caps else UNCAPPED
         # The benchmark is what the panel's own beneficiaries would be expected to cost,
         # capped as the contract caps, without the organisation's savings effort.
-        benchmark = expected[primary] * (1.0 + a.benchmark_margin)
+        # The MSSP risk cap scales each cohort's part of it; the update trend, the whole.
+        expected_primary = (expected[primary] if a.benchmark_risk_score is None else
+                            float(np.sum(costs.expected_by_cohort(caps[specs.index(primary)]) * risk_cap)))
+        benchmark = expected_primary * (1.0 + a.benchmark_margin)
         revenue = (None if a.participant_revenue_to_benchmark is None
                    else a.participant_revenue_to_benchmark * benchmark)
         year = PanelYear(
             n_beneficiaries=panel.size,
-            benchmark=np.full(options.simulations, benchmark),
+            benchmark=benchmark * factors.benchmark,
             expenditure=column[primary],
             quality_score=quality,
             quality_standard=a.quality_standard,
@@ -162,7 +194,7 @@ def simulate(scenario: Scenario, options: RunOptions,
             expected=expected,
         )
         result = contract.settle(year)
-        nets.append(result.net)
+        nets.append(result.net if effort is None else result.net + effort)
         gains.append(result.gain_shared)
         expenditures.append(column[primary] if result.expenditure is None else result.expenditure)
         if result.benchmark is not None:

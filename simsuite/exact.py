@@ -1,7 +1,11 @@
 """Exact (up to discretisation) results for panels of independent beneficiaries, by FFT.
 
 The panel total ``T = sum_i min(C_i, cap_c(i))`` of independent hurdle-lognormal
-costs has a distribution that can be computed rather than sampled:
+costs has a distribution that can be computed rather than sampled. A positive cost may
+also be a mixture of lognormals (`simsuite.costmodel.Severity`, the default body/tail
+model): every per-beneficiary function below (moments, lattice probabilities, tails) is
+linear in the distribution, so wherever a log-sd ``sigma`` is taken a `Severity` may be
+given instead and the result is the component-weighted sum (`_mixed`).
 
 1. **Bands.** Beneficiaries of a cohort (enrollment type) differ only in the
    log-location ``theta_i`` of their positive cost. Each cohort is cut into bands of
@@ -48,6 +52,7 @@ from simsuite import __version__
 from simsuite.contracts.base import UNCAPPED, CapSpec, PanelYear
 from simsuite.contracts.episode import priced_discount
 from simsuite.contracts.presets import Contract
+from simsuite.costmodel import Severity
 from simsuite.contracts.shared_savings import (
     SharedSavingsTerms,
     final_sharing_rate,
@@ -78,12 +83,18 @@ EXACT_UNDERSTOOD_FIELDS: frozenset[str] = frozenset({
     "population.beneficiaries",
     "population.mix",
     "population.risk_score.cv",
+    "population.patients_file",  # still independent parametric patients, scores from the file
     "cost_model.mean_cost",
     "cost_model.mean_cost_year",
     "cost_model.annual_trend",
     "cost_model.zero_cost_share",
     "cost_model.severity_sigma",
+    "cost_model.tail_weight",
+    "cost_model.body_sigma",
+    "cost_model.tail_sigma",
+    "cost_model.tail_mean_ratio",
     "cost_model.risk_elasticity",
+    "cost_model.truncation_by_type",
     "assumptions.benchmark_margin",
     "assumptions.true_savings",
     "assumptions.quality_score",  # fixed; an uncertain score (quality_score_sd) is refused
@@ -120,7 +131,33 @@ EPISODE_COUNT_FLOOR = 1e-14
 # ---- closed forms of the per-beneficiary capped cost ----------------------------------
 
 
-def capped_moment(log_mean: np.ndarray | float, sigma: float, zero_share: float, cap: float,
+def _mixed(fn: Callable, log_mean, sigma, zero_share: float, *args):
+    """``fn`` of a hurdle lognormal mixture as the weighted sum over its components.
+
+    ``fn(log_mean, sigma, zero_share, *args)`` must be linear in the distribution of the
+    cost given the zero-cost probability (an expectation or a probability vector). A
+    component ``k`` is the hurdle lognormal with log-location ``log_mean + shift[k]``, log-sd
+    ``sigma[k]`` and no zeros; the zero atom is added once, as ``fn`` of a cost that is
+    always 0 (``zero_share = 1``).
+    """
+    total = None
+    for w, d, s in zip(sigma.weight, sigma.shift, sigma.sigma):
+        part = fn(np.asarray(log_mean, dtype=float) + d, s, 0.0, *args)
+        total = _scaled_sum(total, part, (1.0 - zero_share) * w)
+    if zero_share > 0.0:
+        total = _scaled_sum(total, fn(np.asarray(log_mean, dtype=float), sigma.sigma[0], 1.0, *args), zero_share)
+    return total
+
+
+def _scaled_sum(total, part, weight: float):
+    if isinstance(part, tuple):  # sparse (index, probability) pairs: concatenate
+        idx, w = part
+        return (idx, w * weight) if total is None else (np.concatenate([total[0], idx]),
+                                                        np.concatenate([total[1], w * weight]))
+    return part * weight if total is None else total + part * weight
+
+
+def capped_moment(log_mean: np.ndarray | float, sigma: float | Severity, zero_share: float, cap: float,
                   k: int) -> np.ndarray:
     """``E[min(C, cap)**k]`` of a hurdle-lognormal cost ``C``, dollars**k.
 
@@ -128,8 +165,8 @@ def capped_moment(log_mean: np.ndarray | float, sigma: float, zero_share: float,
     ----------
     log_mean : array_like
         Log-location of the positive part (log dollars).
-    sigma : float
-        Log-sd of the positive part.
+    sigma : float or Severity
+        Log-sd of the positive part (or its mixture shape; see `_mixed`).
     zero_share : float
         Probability of zero cost.
     cap : float
@@ -137,6 +174,8 @@ def capped_moment(log_mean: np.ndarray | float, sigma: float, zero_share: float,
     k : int
         Order of the raw moment (>= 1).
     """
+    if isinstance(sigma, Severity):
+        return _mixed(capped_moment, log_mean, sigma, zero_share, cap, k)
     mu = np.asarray(log_mean, dtype=float)
     if not math.isfinite(cap):
         return (1.0 - zero_share) * np.exp(k * mu + 0.5 * (k * sigma) ** 2)
@@ -299,7 +338,9 @@ def band_cohort(theta: np.ndarray, sigma: float, zero_share: float, cap: float,
     np.maximum.at(band_hi, index, theta)
     node = _inverse_capped_mean(band_mean, band_lo[used], band_hi[used], sigma, zero_share, cap, coins)
     k = int(used.sum())
-    return Bands(count[used].astype(np.int64), node, np.full(k, sigma), np.full(k, zero_share),
+    # A mixture shape is kept as an object per band (the functions here dispatch on it).
+    shapes = np.full(k, sigma, dtype=object if isinstance(sigma, Severity) else float)
+    return Bands(count[used].astype(np.int64), node, shapes, np.full(k, zero_share),
                  np.full(k, cap), np.full(k, coins))
 
 
@@ -323,7 +364,7 @@ def band_panel(panel: PanelArrays, caps: np.ndarray, log_shift: float = 0.0,
     parts = []
     for c, model in enumerate(panel.models):
         theta = panel.log_mean_expected[panel.cohort_start[c]:panel.cohort_start[c + 1]] + log_shift
-        parts.append(band_cohort(theta, model.sigma, model.zero_share, float(caps[c]), bands_per_cohort, coins))
+        parts.append(band_cohort(theta, model.severity, model.zero_share, float(caps[c]), bands_per_cohort, coins))
     return Bands(*(np.concatenate([getattr(p, f) for p in parts])
                    for f in ("count", "log_mean", "sigma", "zero_share", "cap", "coins")))
 
@@ -335,7 +376,7 @@ def panel_moments(panel: PanelArrays, caps: np.ndarray, log_shift: float = 0.0,
     mean = var = 0.0
     for c, model in enumerate(panel.models):
         theta = panel.log_mean_expected[panel.cohort_start[c]:panel.cohort_start[c + 1]] + log_shift
-        m, v = payout_mean_var(theta, model.sigma, model.zero_share, float(caps[c]), coins)
+        m, v = payout_mean_var(theta, model.severity, model.zero_share, float(caps[c]), coins)
         mean += float(m.sum())
         var += float(v.sum())
     return mean, var
@@ -358,6 +399,8 @@ def discretise_capped(log_mean: float, sigma: float, zero_share: float, cap: flo
     float64[K + 2]
         Probability at ``k h`` for ``k = 0 .. K + 1``, where ``K = floor(cap / h)``.
     """
+    if isinstance(sigma, Severity):
+        return _mixed(discretise_capped, log_mean, sigma, zero_share, cap, h)
     last = int(math.floor(cap / h))
     edges = np.append(np.arange(last + 1) * h, cap)
     with np.errstate(divide="ignore"):
@@ -417,6 +460,8 @@ def discretise_payout(log_mean: float, sigma: float, zero_share: float, attach: 
     prob : float64[K]
         Probability at each index (sums to 1).
     """
+    if isinstance(sigma, Severity):
+        return _mixed(discretise_payout, log_mean, sigma, zero_share, attach, coins, h, top_index, fine_index)
     fine_index = max(1, min(int(fine_index), int(top_index)))
     fine = np.arange(fine_index + 1, dtype=np.int64)
     coarse = [fine_index]
@@ -471,7 +516,9 @@ def _node_payout_tail(bands: Bands, b: int, level: float) -> float:
     x = level if level <= a else (a + (level - a) / coins if coins > 0 else math.inf)
     if not math.isfinite(x):
         return 0.0
-    return float((1.0 - bands.zero_share[b]) * special.ndtr((bands.log_mean[b] - math.log(x)) / bands.sigma[b]))
+    sev = bands.sigma[b] if isinstance(bands.sigma[b], Severity) else Severity.lognormal(bands.sigma[b])
+    return float((1.0 - bands.zero_share[b]) * sum(
+        w * special.ndtr((bands.log_mean[b] + d - math.log(x)) / s) for w, d, s in zip(sev.weight, sev.shift, sev.sigma)))
 
 
 def _unbounded_window(bands: Bands, eps: float) -> TailWindow:
@@ -619,8 +666,12 @@ def total_distribution(bands: Bands, log2_buckets: int = 20, eps: float = DEFAUL
         else:
             # Buckets of width h up to the node's 1 - 1e-7 quantile, then coarser (see
             # discretise_payout); folded modulo M h as the FFT reads them.
-            z_fine = special.ndtri(1.0 - 1e-7 / max(1e-300, 1.0 - bands.zero_share[b]))
-            fine = math.exp(bands.log_mean[b] + bands.sigma[b] * z_fine)
+            # (For a mixture: the largest component quantile with each component given its
+            # share of the 1e-7, so the positive cost exceeds it with probability <= 1e-7.)
+            sev = bands.sigma[b] if isinstance(bands.sigma[b], Severity) else Severity.lognormal(bands.sigma[b])
+            fine = max(math.exp(bands.log_mean[b] + d + s * special.ndtri(
+                max(0.0, 1.0 - 1e-7 / max(1e-300, (1.0 - bands.zero_share[b]) * w * len(sev.weight)))))
+                for w, d, s in zip(sev.weight, sev.shift, sev.sigma))
             a, coins = float(bands.cap[b]), bands.coinsurance(b)
             fine = fine if fine <= a else a + coins * (fine - a)
             fine_index = int(math.ceil(fine / h))
@@ -684,6 +735,20 @@ def _understood(path: str) -> bool:
     return any(".".join(parts[:i]) in EXACT_UNDERSTOOD_FIELDS for i in range(1, len(parts) + 1))
 
 
+# Why a Monte-Carlo-only feature of the population, uncertainty and own-data model is refused.
+_MONTE_CARLO_ONLY: dict[str, str] = {
+    "assumptions.cost_trend_sd": "a systemic cost-trend shock makes beneficiaries' costs dependent, "
+                                 "which the exact method (independent beneficiaries) does not compute",
+    "assumptions.benchmark_trend_sd": "a random benchmark trend is not supported by the exact method",
+    "assumptions.trend_correlation": "a random benchmark trend is not supported by the exact method",
+    "assumptions.benchmark_risk_score": "the benchmark's risk-growth cap is not supported by the exact method yet",
+    "assumptions.care_management_pmpm": "effort costs are not supported by the exact method yet",
+    "assumptions.ffs_margin_lost": "effort costs are not supported by the exact method yet",
+    "cost_model.bootstrap_file": "costs resampled from a file (bootstrap) are not supported by the exact "
+                                 "method (it needs the parametric cost model)",
+}
+
+
 def exact_problems(scenario: Scenario) -> list[tuple[str, str]]:
     """Why ``scenario`` cannot be computed exactly, as ``(field, problem)`` pairs (empty = it can).
 
@@ -695,10 +760,15 @@ def exact_problems(scenario: Scenario) -> list[tuple[str, str]]:
         (path, "an uncertain quality score is not supported by the exact method (it needs a fixed "
                "quality_score); remove quality_score_sd or use Monte Carlo")
         if path == "assumptions.quality_score_sd" else
+        (path, _MONTE_CARLO_ONLY[path] + "; use Monte Carlo") if path in _MONTE_CARLO_ONLY else
         (path, "is not supported by the exact method (it needs independent beneficiaries with "
                "the parametric cost model); use Monte Carlo")
         for path in _non_default_fields(scenario.spec) if not _understood(path)
     ]
+    if not isinstance(scenario.spec.assumptions.true_savings, (int, float)):
+        problems.insert(0, ("assumptions.true_savings",
+                            "uncertain true savings (mean and sd) are not supported by the exact method "
+                            "(it needs a fixed true_savings); use Monte Carlo"))
     for i, contract in enumerate(scenario.contracts):
         where, name = f"contracts[{i}]", f"contract '{contract.name}' ({contract.family})"
         if contract.family not in EXACT_FAMILIES:
@@ -886,7 +956,7 @@ def run_exact(scenario: Scenario, bands_per_cohort: int = DEFAULT_BANDS_PER_COHO
     """
     check_exact(scenario)
     spec = scenario.spec
-    panel = build_panel(spec)
+    panel = build_panel(spec, scenario.patients)
     shift = math.log(1.0 - spec.assumptions.true_savings)
     names = [c.name for c in scenario.contracts]
     values = np.zeros((len(names), len(MEASURES)))

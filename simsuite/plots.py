@@ -140,7 +140,11 @@ def payoff_grid(ds: xr.Dataset, rates: np.ndarray) -> dict[str, np.ndarray]:
     from simsuite.contracts.base import PanelYear
     from simsuite.scenario import scenario_from_dict
 
-    scenario = scenario_from_dict(yaml.safe_load(ds.attrs["scenario"]))
+    from simsuite.owndata import without_data_files
+
+    # The stored scenario may name data files; the contracts need only the panel size.
+    scenario = scenario_from_dict(without_data_files(yaml.safe_load(ds.attrs["scenario"]),
+                                                     ds.attrs["beneficiaries"]))
     a = scenario.spec.assumptions
     rates = np.asarray(rates, dtype=float)
     reference = ds["benchmark"].dropna("contract")

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from simsuite.contracts.base import CapSpec
-from simsuite.costmodel import ENROLLMENT_TYPES, TypeCostModel, expected_capped_cost
-from simsuite.scenario import ScenarioSpec
+from simsuite.costmodel import (ENROLLMENT_TYPES, TRUNCATION_PERCENTILE, TypeCostModel,
+                                expected_capped_cost)
+from simsuite.owndata import PatientTable
+from simsuite.scenario import CostModelSpec, ScenarioSpec
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,11 @@ class PanelArrays:
     risk_score : float64[N]
         Each beneficiary's risk score.
     log_mean_expected : float64[N]
-        Log-location of each beneficiary's positive cost absent any savings effort.
+        Log-location (body component, log dollars) of each beneficiary's positive cost
+        absent any savings effort (`TypeCostModel.patient_log_mean`).
+    truncation : float64[C] or None
+        Dollars replacing the model's 99th-percentile truncation threshold of each
+        cohort (``cost_model.truncation_by_type``); None = the model's own.
     """
 
     cohorts: tuple[str, ...]
@@ -34,6 +40,7 @@ class PanelArrays:
     models: tuple[TypeCostModel, ...]
     risk_score: np.ndarray
     log_mean_expected: np.ndarray
+    truncation: np.ndarray | None = None
 
     @property
     def size(self) -> int:
@@ -44,13 +51,24 @@ class PanelArrays:
         return np.array([m.zero_share for m in self.models])
 
     @property
+    def severity(self) -> np.ndarray:
+        """float64[C, 4]: each cohort's `Severity.kernel_row` (what `panel_totals` reads)."""
+        return np.vstack([m.severity.kernel_row() for m in self.models])
+
+    @property
     def sigma(self) -> np.ndarray:
-        return np.array([m.sigma for m in self.models])
+        """Alias of `severity` for callers written before the mixture model (engine.py)."""
+        return self.severity
 
     def caps_at(self, percentile: float | None) -> np.ndarray:
-        """Per-cohort truncation threshold (dollars) at a national percentile; ``inf`` if None."""
+        """Per-cohort truncation threshold (dollars) at a national percentile; ``inf`` if None.
+
+        At the MSSP truncation percentile a scenario's ``truncation_by_type`` replaces the model.
+        """
         if percentile is None or percentile >= 1.0:
             return np.full(len(self.models), np.inf)
+        if self.truncation is not None and percentile == TRUNCATION_PERCENTILE:
+            return self.truncation.copy()
         return np.array([m.national_quantile(percentile) for m in self.models])
 
     def caps_for(self, spec: CapSpec) -> np.ndarray:
@@ -67,8 +85,16 @@ class PanelArrays:
         for c, model in enumerate(self.models):
             lo, hi = self.cohort_start[c], self.cohort_start[c + 1]
             mu = self.log_mean_expected[lo:hi] + shift
-            total += float(np.sum(expected_capped_cost(mu, model.sigma, model.zero_share, caps[c])))
+            total += float(np.sum(expected_capped_cost(mu, model.severity, model.zero_share, caps[c])))
         return total
+
+    def expected_by_cohort(self, caps: np.ndarray) -> np.ndarray:
+        """Expected capped total of each cohort without the savings effort, dollars, float64[C]."""
+        out = np.zeros(len(self.models))
+        for c, model in enumerate(self.models):
+            mu = self.log_mean_expected[self.cohort_start[c]:self.cohort_start[c + 1]]
+            out[c] = float(np.sum(expected_capped_cost(mu, model.severity, model.zero_share, caps[c])))
+        return out
 
 
 def split_counts(total: int, shares: dict[str, float]) -> dict[str, int]:
@@ -81,21 +107,25 @@ def split_counts(total: int, shares: dict[str, float]) -> dict[str, int]:
     return counts
 
 
-def build_panel(spec: ScenarioSpec) -> PanelArrays:
-    """Arrays of a scenario's panel, with costs trended to its performance year."""
+def build_panel(spec: ScenarioSpec, patients: "PatientTable | None" = None) -> PanelArrays:
+    """Arrays of a scenario's panel, with costs trended to its performance year.
+
+    Parameters
+    ----------
+    spec : ScenarioSpec
+        The scenario's fields.
+    patients : PatientTable, optional
+        The panel of ``population.patients_file`` (`Scenario.patients`): its beneficiaries
+        and risk scores replace the generated, representative panel.
+    """
     pop, cost = spec.population, spec.cost_model
-    counts = split_counts(pop.beneficiaries, pop.mix.as_dict())
+    counts = (split_counts(pop.beneficiaries, pop.mix.as_dict()) if patients is None
+              else patients.counts())
     trend = (1.0 + cost.annual_trend) ** (spec.performance_year - cost.mean_cost_year)
     models, scores, log_means, starts = [], [], [], [0]
     for t in ENROLLMENT_TYPES:
-        model = TypeCostModel(
-            mean=cost.mean_cost.as_dict()[t] * trend,
-            zero_share=cost.zero_cost_share,
-            sigma=cost.severity_sigma,
-            risk_cv=pop.risk_score.cv,
-            elasticity=cost.risk_elasticity,
-        )
-        r = model.risk_scores(counts[t])
+        model = type_cost_model(cost, t, trend, pop.risk_score.cv)
+        r = model.risk_scores(counts[t]) if patients is None else patients.scores_of(t)
         models.append(model)
         scores.append(r)
         log_means.append(model.patient_log_mean(r))
@@ -106,4 +136,21 @@ def build_panel(spec: ScenarioSpec) -> PanelArrays:
         models=tuple(models),
         risk_score=np.concatenate(scores),
         log_mean_expected=np.concatenate(log_means),
+        truncation=(None if cost.truncation_by_type is None else
+                    np.array([cost.truncation_by_type.as_dict()[t] for t in ENROLLMENT_TYPES])),
     )
+
+
+def type_cost_model(cost: "CostModelSpec", enrollment_type: str, trend: float, risk_cv: float) -> TypeCostModel:
+    """The `TypeCostModel` of one enrollment type from a scenario's ``cost_model`` section.
+
+    ``severity_sigma`` set: a single lognormal (tail off); otherwise the body/tail mixture.
+    ``trend`` multiplies the type's mean (``mean_cost_year`` -> performance year).
+    """
+    mean = cost.mean_cost.as_dict()[enrollment_type] * trend
+    if cost.severity_sigma is not None:
+        return TypeCostModel(mean=mean, zero_share=cost.zero_cost_share, sigma=cost.severity_sigma,
+                             risk_cv=risk_cv, elasticity=cost.risk_elasticity)
+    return TypeCostModel(mean=mean, zero_share=cost.zero_cost_share, sigma=cost.body_sigma, risk_cv=risk_cv,
+                         elasticity=cost.risk_elasticity, tail_weight=cost.tail_weight,
+                         tail_sigma=cost.tail_sigma, tail_mean_ratio=cost.tail_mean_ratio)

@@ -100,6 +100,8 @@ def compute(scenario: Scenario, options: RunOptions | None = None, appetite: Ris
     n = scenario.spec.population.beneficiaries
     if sizes is None:
         sizes = sorted({max(1, int(round(n * f))) for f in SIZE_FACTORS})
+    if scenario.patients is not None:
+        sizes = []  # a patients file fixes the panel: there is no size to vary
     size_ds = sweep(scenario, "population.beneficiaries", list(sizes), side, progress) if len(sizes) > 1 else None
     sens = sensitivity(scenario, side, progress=progress) if with_sensitivity else None
     return ReportInputs(scenario, ds, ranking, size_ds, sens)
@@ -111,6 +113,8 @@ def total_simulations(scenario: Scenario, options: RunOptions, side_sims: int | 
     from simsuite.sweep import SENSITIVITY_DELTAS
 
     side = side_sims or max(2000, options.simulations // 5)
+    if scenario.patients is not None:
+        n_sizes = 0  # no size sweep for a patients-file panel (see `compute`)
     extra = (n_sizes if n_sizes > 1 else 0) + ((1 + 2 * len(SENSITIVITY_DELTAS)) if with_sensitivity else 0)
     return options.simulations + extra * side
 
@@ -127,12 +131,16 @@ def scenario_in_words(scenario: Scenario) -> str:
     """Paragraphs that say, without jargon, what was simulated (HTML)."""
     s = scenario.spec
     a, cm, pop = s.assumptions, s.cost_model, s.population
-    mix = pop.mix.as_dict()
+    mix = (pop.mix.as_dict() if scenario.patients is None else  # a patients file sets the mix
+           {t: n / len(scenario.patients) for t, n in scenario.patients.counts().items()})
     names = {"esrd": "ESRD", "disabled": "disabled", "aged_dual": "aged dual-eligible", "aged_non_dual": "aged non-dual"}
     mix_text = ", ".join(f"{100 * v:.1f}% {names[k]}" for k, v in mix.items())
-    effect = (f"spends {100 * a.true_savings:.1f}% less than it otherwise would" if a.true_savings > 0 else
-              f"spends {100 * -a.true_savings:.1f}% more than it otherwise would" if a.true_savings < 0 else
+    saving = a.savings_mean  # true_savings may be a number or {mean, sd}
+    effect = (f"spends {100 * saving:.1f}% less than it otherwise would" if saving > 0 else
+              f"spends {100 * -saving:.1f}% more than it otherwise would" if saving < 0 else
               "has no real effect on spending")
+    if not isinstance(a.true_savings, (int, float)):
+        effect += f" on average (uncertain: standard deviation {100 * a.true_savings.sd:.1f} points)"
     margin = (f"{100 * a.benchmark_margin:.1f}% above" if a.benchmark_margin > 0 else
               f"{100 * -a.benchmark_margin:.1f}% below" if a.benchmark_margin < 0 else "equal to")
     contracts = "; ".join(f"<b>{html.escape(c.name)}</b> ({html.escape(c.preset)}, {html.escape(c.status)})"
@@ -140,7 +148,7 @@ def scenario_in_words(scenario: Scenario) -> str:
     paras = [
         f"A panel of <b>{pop.beneficiaries:,}</b> assigned Medicare beneficiaries ({mix_text}) in performance "
         f"year {s.performance_year}. Each beneficiary's yearly cost is drawn at random: no cost with probability "
-        f"{100 * cm.zero_cost_share:.0f}%, otherwise a skewed (lognormal) amount whose average follows national "
+        f"{100 * cm.zero_cost_share:.0f}%, otherwise a heavy-tailed amount (a mixture of a typical and a high-cost lognormal) whose average follows national "
         f"Medicare spending for the enrollment type, scaled by the beneficiary's risk score and trended "
         f"{100 * cm.annual_trend:.1f}% a year.",
         f"The organisation {effect}. Its benchmark is {margin} the panel's expected cost without that effort. "

@@ -14,10 +14,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from simsuite.contracts.presets import Contract, build_contract, build_custom_contract
-from simsuite.costmodel import ENROLLMENT_TYPES, PUF_YEAR, national_ffs_2018
+from simsuite.costmodel import ENROLLMENT_TYPES, PUF_YEAR, default_shape, national_ffs_2018
 from simsuite.episodes import EpisodeSpec, check_episodes
 from simsuite.ranking import RiskAppetite
 from simsuite.errors import FieldProblem, InputError, located_problem
+from simsuite.owndata import CostHistory, PatientTable, read_costs, read_patients
 from simsuite.yamlfile import did_you_mean, dotted, line_of, load_yaml
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -55,12 +56,23 @@ class RiskScoreSpec(BaseModel):
 
 
 class Population(BaseModel):
-    """Who is in the panel."""
+    """Who is in the panel: a size and a mix (a representative panel is generated), or a
+    ``patients_file`` (CSV: ``id``, ``enrollment_type``, ``risk_score``; see
+    `simsuite.owndata`) whose rows are the beneficiaries."""
 
     model_config = _STRICT
-    beneficiaries: Annotated[int, Field(gt=0, le=10_000_000)]
+    beneficiaries: Annotated[int, Field(gt=0, le=10_000_000)] | None = None
     mix: ByType = Field(default_factory=_default_mix)
     risk_score: RiskScoreSpec = Field(default_factory=RiskScoreSpec)
+    patients_file: Annotated[str, Field(min_length=1)] | None = None
+
+    @model_validator(mode="after")
+    def _size_given(self) -> "Population":
+        if self.patients_file is None and self.beneficiaries is None:
+            raise FieldProblem(("beneficiaries",), "required field is missing (or give a patients_file)")
+        if self.patients_file is not None and "mix" in self.model_fields_set:
+            raise FieldProblem(("mix",), "the patients_file sets the mix; remove mix")
+        return self
 
     @model_validator(mode="after")
     def _mix_is_a_distribution(self) -> "Population":
@@ -81,29 +93,100 @@ class CostModelSpec(BaseModel):
     mean_cost: ByType = Field(default_factory=_default_means)
     mean_cost_year: Annotated[int, Field(ge=2000, le=2100)] = PUF_YEAR
     annual_trend: Annotated[float, Field(gt=-0.5, lt=0.5)] = 0.03
-    zero_cost_share: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.10
-    severity_sigma: Annotated[float, Field(gt=0.0, le=5.0)] = 1.25
-    risk_elasticity: Annotated[float, Field(ge=0.0, le=3.0)] = 1.0
+    # Shape defaults are the calibration in simsuite/data/cost_model_defaults.yaml
+    # (`simsuite calibrate`), read when a scenario is validated, never constants here.
+    zero_cost_share: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        default_factory=lambda: default_shape()["zero_share"])
+    # Set: a single lognormal with this log-sd (tail off), as before the mixture model.
+    severity_sigma: Annotated[float, Field(gt=0.0, le=5.0)] | None = None
+    tail_weight: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        default_factory=lambda: default_shape()["tail_weight"])
+    body_sigma: Annotated[float, Field(gt=0.0, le=5.0)] = Field(
+        default_factory=lambda: default_shape()["body_sigma"])
+    tail_sigma: Annotated[float, Field(gt=0.0, le=5.0)] = Field(
+        default_factory=lambda: default_shape()["tail_sigma"])
+    tail_mean_ratio: Annotated[float, Field(gt=0.0, le=1000.0)] = Field(
+        default_factory=lambda: default_shape()["tail_mean_ratio"])
+    risk_elasticity: Annotated[float, Field(ge=0.0, le=3.0)] = Field(
+        default_factory=lambda: default_shape()["risk_elasticity"])
+    # Dollars (of the performance year) replacing the model's 99th-percentile truncation thresholds.
+    truncation_by_type: ByType | None = None
+    # The organisation's own annual costs (CSV), resampled instead of the parametric model.
+    bootstrap_file: Annotated[str, Field(min_length=1)] | None = None
 
     @model_validator(mode="after")
     def _positive_means(self) -> "CostModelSpec":
         for t, v in self.mean_cost.as_dict().items():
             if v <= 0:
                 raise FieldProblem(("mean_cost", t), f"must be a positive dollar amount (got {v})")
+        if self.truncation_by_type is not None:
+            for t, v in self.truncation_by_type.as_dict().items():
+                if v <= 0:
+                    raise FieldProblem(("truncation_by_type", t), f"must be a positive dollar amount (got {v})")
+        if self.severity_sigma is not None:
+            mixed = sorted({"tail_weight", "body_sigma", "tail_sigma", "tail_mean_ratio"} & self.model_fields_set)
+            if mixed:
+                raise FieldProblem((mixed[0],), "severity_sigma sets a single lognormal; remove it to use "
+                                                "the body/tail mixture")
+        return self
+
+
+class SavingsDistribution(BaseModel):
+    """Uncertain true savings: normal with this mean and sd (fractions), drawn per simulation."""
+
+    model_config = _STRICT
+    mean: Annotated[float, Field(gt=-0.5, lt=0.5)]
+    sd: Annotated[float, Field(ge=0.0, le=0.2)]
+
+    @model_validator(mode="after")
+    def _stays_credible(self) -> "SavingsDistribution":
+        # Draws are clipped to [-0.9, 0.9] (the cost factor 1 - s must stay positive);
+        # 5 sd of room keeps the clipping immaterial (probability < 3e-7 per simulation).
+        limit = (0.9 - abs(self.mean)) / 5.0
+        if self.sd > limit:
+            raise FieldProblem(("sd",), f"{self.sd} is too wide for a mean of {self.mean} "
+                                        f"(at most {limit:.3g}: savings must stay within +-90%)")
         return self
 
 
 class Assumptions(BaseModel):
-    """What the organisation expects of its benchmark, its savings and its quality."""
+    """What the organisation expects of its benchmark, its savings and its quality.
+
+    Money fields are from the provider's side; costs of the organisation's effort
+    (``care_management_pmpm``, ``ffs_margin_lost``) are entered as positive numbers and
+    subtracted from every contract's net (see `simsuite.systemic.effort_cost`).
+    """
 
     model_config = _STRICT
     benchmark_margin: Annotated[float, Field(gt=-0.5, lt=0.5)] = 0.0
-    true_savings: Annotated[float, Field(gt=-0.5, lt=0.5)] = 0.0
+    true_savings: Annotated[float, Field(gt=-0.5, lt=0.5)] | SavingsDistribution = 0.0
+    # Panel's average risk score in the benchmark's base year (overall, or by type); the
+    # benchmark follows the current score, growth capped at 3% (MSSP). None: no growth.
+    benchmark_risk_score: Annotated[float, Field(gt=0.0, le=20.0)] | ByType | None = None
+    cost_trend_sd: Annotated[float, Field(ge=0.0, le=0.5)] = 0.0
+    benchmark_trend_sd: Annotated[float, Field(ge=0.0, le=0.5)] = 0.0
+    trend_correlation: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.0
+    care_management_pmpm: Annotated[float, Field(ge=0.0, le=10_000.0)] = 0.0
+    ffs_margin_lost: Fraction = 0.0
     quality_score: Fraction = 0.90
     quality_score_sd: Annotated[float, Field(ge=0.0, lt=0.5)] = 0.0
     quality_standard: Literal["met", "alternative", "not_met"] = "met"
     participant_revenue_to_benchmark: Annotated[float, Field(gt=0.0, le=10.0)] | None = None
     low_revenue: bool = False
+
+    @property
+    def savings_mean(self) -> float:
+        """Expected true savings (fraction), whether fixed or uncertain."""
+        ts = self.true_savings
+        return ts.mean if isinstance(ts, SavingsDistribution) else float(ts)
+
+    @model_validator(mode="after")
+    def _benchmark_risk_positive(self) -> "Assumptions":
+        if isinstance(self.benchmark_risk_score, ByType):
+            for t, v in self.benchmark_risk_score.as_dict().items():
+                if not 0.0 < v <= 20.0:
+                    raise FieldProblem(("benchmark_risk_score", t), f"must be a positive risk score (got {v})")
+        return self
 
     @model_validator(mode="after")
     def _quality_spread_fits(self) -> "Assumptions":
@@ -178,12 +261,18 @@ class Scenario:
         Where the scenario came from (its path, or ``"<dict>"``).
     text : str
         The scenario as YAML text (stored in results for provenance).
+    patients : PatientTable or None
+        The panel read from ``population.patients_file``.
+    cost_history : CostHistory or None
+        The costs read from ``cost_model.bootstrap_file``.
     """
 
     spec: ScenarioSpec
     contracts: tuple[Contract, ...]
     source: str
     text: str
+    patients: PatientTable | None = None
+    cost_history: CostHistory | None = None
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -217,11 +306,17 @@ def scenario_from_dict(
     try:
         spec = ScenarioSpec.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        err = _best_error(exc.errors())
         loc, problem = located_problem(err)
         if err["type"] == "extra_forbidden":
             problem = _unknown_field(loc)
         raise fail(loc, problem) from None
+
+    patients, history = None, None
+    try:
+        spec, patients, history = _read_own_data(spec, source)
+    except FieldProblem as exc:
+        raise fail(exc.loc, exc.problem) from None
 
     contracts = []
     seen: dict[str, int] = {}
@@ -235,7 +330,9 @@ def scenario_from_dict(
             raise fail(("contracts", i) + exc.loc, exc.problem) from None
         problem = contract.panel_problem(spec.population.beneficiaries)
         if problem:
-            raise fail(("population", "beneficiaries"), f"{problem} (contracts[{i}] '{contract.name}')")
+            # A patients file sets the panel size: point at it rather than at a field not written.
+            where = "patients_file" if spec.population.patients_file is not None else "beneficiaries"
+            raise fail(("population", where), f"{problem} (contracts[{i}] '{contract.name}')")
         if contract.name in seen:
             raise fail(
                 ("contracts", i, "name"),
@@ -253,7 +350,62 @@ def scenario_from_dict(
         import yaml
 
         text = yaml.safe_dump(data, sort_keys=False)
-    return Scenario(spec=spec, contracts=tuple(contracts), source=source, text=text)
+    return Scenario(spec=spec, contracts=tuple(contracts), source=source, text=text,
+                    patients=patients, cost_history=history)
+
+
+def _read_own_data(spec: ScenarioSpec, source: str
+                   ) -> tuple[ScenarioSpec, PatientTable | None, CostHistory | None]:
+    """Read the patients and costs files a scenario names; the panel size becomes the
+    patients file's row count. Raises `FieldProblem` located at the scenario field."""
+    pop, patients, history = spec.population, None, None
+    if pop.patients_file is not None:
+        try:
+            patients = read_patients(pop.patients_file, source)
+        except FieldProblem as exc:
+            raise FieldProblem(("population", "patients_file"), exc.problem) from None
+        if pop.beneficiaries is not None and pop.beneficiaries != len(patients):
+            raise FieldProblem(("population", "beneficiaries"),
+                               f"is {pop.beneficiaries} but {pop.patients_file} lists {len(patients)} "
+                               "patients; remove beneficiaries (the patients file defines the panel)")
+        pop = pop.model_copy(update={"beneficiaries": len(patients)})
+        spec = spec.model_copy(update={"population": pop})
+    if spec.cost_model.bootstrap_file is not None:
+        name = spec.cost_model.bootstrap_file
+        try:
+            history = read_costs(name, source)
+        except FieldProblem as exc:
+            raise FieldProblem(("cost_model", "bootstrap_file"), exc.problem) from None
+        from simsuite.population import split_counts  # population imports this module
+
+        counts = (patients.counts() if patients is not None
+                  else split_counts(pop.beneficiaries, pop.mix.as_dict()))
+        for t in ENROLLMENT_TYPES:
+            if counts[t] > 0 and history.rows(t) == 0:
+                raise FieldProblem(("cost_model", "bootstrap_file"),
+                                   f"{name} has no {t} rows to resample, but the panel has "
+                                   f"{counts[t]} {t} beneficiaries")
+    return spec, patients, history
+
+
+# Union members that are models: pydantic names them in an error's location.
+_UNION_MODELS = {"SavingsDistribution": SavingsDistribution, "ByType": ByType}
+
+
+def _best_error(errors: list[dict]) -> dict:
+    """The error to report. A mapping given for a number-or-mapping field (e.g.
+    ``true_savings: {mean: 0.02}``) fails both members; the mapping member's error says
+    what is wrong, the number member's ("should be a valid number") does not."""
+    first = errors[0]
+    if isinstance(first.get("input"), dict):
+        for err in errors:
+            # pydantic tags the member "SavingsDistribution", or "function-after[...,
+            # SavingsDistribution]" when the model has an after-validator.
+            parts = [p for p in err["loc"] if isinstance(p, str)
+                     and any(p == m or p.endswith(f" {m}]") for m in _UNION_MODELS)]
+            if parts:
+                return {**err, "loc": tuple(p for p in err["loc"] if p not in parts)}
+    return first
 
 
 def _unknown_field(loc: tuple) -> str:

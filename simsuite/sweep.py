@@ -33,7 +33,7 @@ SENSITIVITY_DELTAS: tuple[tuple[str, float, str], ...] = (
     ("assumptions.benchmark_margin", 0.01, "benchmark margin ±1 point"),
     ("assumptions.quality_score", 0.05, "quality score ±5 points"),
     ("population.risk_score.cv", 0.2, "risk-score CV ±0.2"),
-    ("cost_model.severity_sigma", 0.1, "cost severity sigma ±0.1"),
+    ("cost_model.tail_weight", 0.02, "high-cost share ±2 points"),
     ("cost_model.annual_trend", 0.01, "annual cost trend ±1 point"),
 )
 
@@ -67,9 +67,18 @@ def _check_path(parts: list[str], path: str) -> None:
         fields = kind.model_fields
         if part not in fields:
             raise InputError(PARAM, path, f"unknown field '{part}' in {where}{did_you_mean(part, list(fields))}")
-        kind = _field_kind(fields[part].annotation)
-    if kind is not None:
+        annotation = fields[part].annotation
+        kind = _field_kind(annotation)
+    # A field that is a number or a section (true_savings: 0.02 or {mean, sd}) takes a number.
+    if kind is not None and not _admits_value(annotation):
         raise InputError(PARAM, path, "names a whole section or list; give a field inside it")
+
+
+def _admits_value(annotation: Any) -> bool:
+    """Whether a union field also accepts a plain value (a number, text) besides a section."""
+    args = getattr(annotation, "__args__", ())
+    return any(a is not type(None) and not (isinstance(a, type) and issubclass(a, BaseModel))
+               and getattr(a, "__origin__", None) not in (list, dict) for a in args)
 
 
 def _field_kind(annotation: Any) -> Any:
@@ -279,6 +288,8 @@ def sensitivity(scenario: Scenario, options: RunOptions | None = None,
     base_ds = run_scenario(scenario, options, progress)
     rows, rows_se, lows, highs = [], [], [], []
     for path, delta, _ in deltas:
+        if path == "assumptions.true_savings" and not isinstance(spec.assumptions.true_savings, (int, float)):
+            path += ".mean"  # uncertain savings ({mean, sd}): move the mean
         current = _get(spec, path)
         lo, hi = _clipped(path, current - delta), _clipped(path, current + delta)
         lows.append(lo)
@@ -316,10 +327,11 @@ def _get(spec: ScenarioSpec, path: str) -> float:
 # Valid ranges of the sensitivity fields (open bounds nudged inwards), from `simsuite.scenario`.
 _RANGES = {
     "assumptions.true_savings": (-0.499, 0.499),
+    "assumptions.true_savings.mean": (-0.499, 0.499),
     "assumptions.benchmark_margin": (-0.499, 0.499),
     "assumptions.quality_score": (0.0, 1.0),
     "population.risk_score.cv": (0.0, 5.0),
-    "cost_model.severity_sigma": (0.01, 5.0),
+    "cost_model.tail_weight": (0.0, 0.999),
     "cost_model.annual_trend": (-0.499, 0.499),
 }
 

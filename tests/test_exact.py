@@ -227,7 +227,7 @@ def test_normal_closed_form_at_60000_after_the_skewness_correction():
     k3 = 0.0
     for c, model in enumerate(panel.models):
         theta = panel.log_mean_expected[panel.cohort_start[c]:panel.cohort_start[c + 1]] + math.log(0.99)
-        k3 += capped_cumulants(theta, model.sigma, model.zero_share, caps[c])[2]
+        k3 += capped_cumulants(theta, model.severity, model.zero_share, caps[c])[2]
     gamma = k3 / sd**3
     z = np.linspace(-10, 10, 200_001)
     w = np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi) * (z[1] - z[0])

@@ -152,7 +152,10 @@ def _case(n_patients=257):
 
 def _run(kernel, key, sim_start, n_sims, log_mean, cohort_start, zero_share, sigma, caps):
     out = np.full((n_sims, caps.shape[0]), np.nan)
-    kernel(key, sim_start, log_mean, cohort_start, zero_share, sigma, caps, out)
+    # A per-simulation log shift that is a function of the global simulation index, so a
+    # lane reading another simulation's shift would break the independence tests below.
+    log_shift = 0.05 * np.sin(np.arange(sim_start, sim_start + n_sims, dtype=float))
+    kernel(key, sim_start, log_mean, log_shift, cohort_start, zero_share, sigma, caps, out)
     return out
 
 

@@ -37,20 +37,30 @@ def _uniform(seed: int, stream: int, sim: int, patient: int) -> float:
 
 
 def reference_cost(seed: int, stream: int, sim: int, patient: int, log_mean: float,
-                   p0: float, sigma: float) -> float:
+                   p0: float, sigma) -> float:
     """One patient's cost in one simulation, computed independently of the kernel
-    (scipy's inverse normal CDF, Python's exp)."""
+    (scipy's inverse normal CDF, Python's exp).
+
+    ``sigma`` is a log-sd (single lognormal) or a row ``(tail_weight, body_sigma,
+    tail_shift, tail_sigma)`` of the body/tail mixture (`simsuite.costmodel.Severity`).
+    """
+    w, s_body, shift, s_tail = (0.0, sigma, 0.0, sigma) if np.ndim(sigma) == 0 else sigma
     u = _uniform(seed, stream, sim, patient)
     if u <= p0:
         return 0.0
-    return math.exp(log_mean + sigma * special.ndtri((u - p0) / (1.0 - p0)))
+    v = (u - p0) / (1.0 - p0)
+    if v > 1.0 - w:  # the top w of the positive uniforms draw the tail component
+        return math.exp(log_mean + shift + s_tail * special.ndtri((v - (1.0 - w)) / w))
+    return math.exp(log_mean + s_body * special.ndtri(v / (1.0 - w)))
 
 
 def _tiny_case():
     log_mean = np.array([8.0, 9.5, 7.2, 10.1, 8.8, 9.0, 6.5])
     cohort_start = np.array([0, 3, 7], dtype=np.int64)
     zero_share = np.array([0.2, 0.05])
-    sigma = np.array([1.1, 1.6])
+    # Cohort 0: body/tail mixture (tail weight 0.3, so a few of the 42 draws take the tail);
+    # cohort 1: a single lognormal.
+    sigma = np.array([[0.3, 1.1, 2.0, 0.4], [0.0, 1.6, 0.0, 1.6]])
     caps = np.array([[np.inf, np.inf], [20_000.0, 60_000.0], [5_000.0, 5_000.0]])
     return log_mean, cohort_start, zero_share, sigma, caps
 
@@ -59,14 +69,17 @@ def test_kernel_matches_scalar_reference_on_a_tiny_case():
     seed, stream, sim_start, n_sims = 12345, 1, 40, 6
     log_mean, cohort_start, zero_share, sigma, caps = _tiny_case()
     out = np.empty((n_sims, caps.shape[0]))
-    panel_totals(np.uint64(stream_key(np.uint64(seed), np.uint64(stream))), sim_start, log_mean,
+    # A per-simulation log shift (savings effort x systemic trend), different in every simulation.
+    log_shift = np.array([0.0, -0.02, 0.05, -0.3, 0.01, 0.2])
+    panel_totals(np.uint64(stream_key(np.uint64(seed), np.uint64(stream))), sim_start, log_mean, log_shift,
                  cohort_start, zero_share, sigma, caps, out)
 
     expected = np.zeros_like(out)
     for s in range(n_sims):
         for c in range(2):
             for i in range(cohort_start[c], cohort_start[c + 1]):
-                x = reference_cost(seed, stream, sim_start + s, i, log_mean[i], zero_share[c], sigma[c])
+                x = reference_cost(seed, stream, sim_start + s, i, log_mean[i] + log_shift[s], zero_share[c],
+                                   sigma[c])
                 for k in range(caps.shape[0]):
                     expected[s, k] += min(x, caps[k, c])
     np.testing.assert_allclose(out, expected, rtol=1e-12, atol=0)
@@ -115,8 +128,11 @@ def numpy_panel_totals(panel, caps: np.ndarray, n_sims: int, seed: int, chunk: i
         for c, model in enumerate(panel.models):
             lo, hi = panel.cohort_start[c], panel.cohort_start[c + 1]
             mu = panel.log_mean_expected[lo:hi]
+            sev = model.severity
             positive = rng.random((m, hi - lo)) >= model.zero_share
-            cost = np.where(positive, np.exp(mu + model.sigma * rng.standard_normal((m, hi - lo))), 0.0)
+            part = rng.choice(len(sev.weight), size=(m, hi - lo), p=sev.weight)
+            loc = mu + np.asarray(sev.shift)[part]
+            cost = np.where(positive, np.exp(loc + np.asarray(sev.sigma)[part] * rng.standard_normal((m, hi - lo))), 0.0)
             for k in range(caps.shape[0]):
                 out[start:start + m, k] += np.minimum(cost, caps[k, c]).sum(axis=1)
     return out

@@ -13,7 +13,8 @@ the thread that computes it (bit for bit).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.extending import overload
 
 from simsuite.kernels.rng import (exp_poly, index_offset, mix64, ndtri_clamp, ndtri_finish,
                                   ndtri_tail_r, sim_key, to_unit)
@@ -24,15 +25,39 @@ from simsuite.kernels.rng import (exp_poly, index_offset, mix64, ndtri_clamp, nd
 BLOCK = 16
 
 
+def severity_row(sigma, c):
+    """``(tail_weight, body_sigma, tail_shift, tail_sigma)`` of cohort ``c``.
+
+    ``sigma`` is either float64[C] (a single lognormal per cohort) or float64[C, 4]
+    (body/tail mixture rows, `simsuite.costmodel.Severity.kernel_row`).
+    """
+    if np.ndim(sigma) == 1:
+        return 0.0, float(sigma[c]), 0.0, float(sigma[c])
+    return tuple(float(v) for v in sigma[c])
+
+
+@overload(severity_row, inline="always")
+def _severity_row_jit(sigma, c):
+    # Chosen at compile time from the array's dimensions: no branch in the kernel.
+    if isinstance(sigma, types.Array) and sigma.ndim == 1:
+        return lambda sigma, c: (0.0, sigma[c], 0.0, sigma[c])
+    if isinstance(sigma, types.Array) and sigma.ndim == 2:
+        return lambda sigma, c: (sigma[c, 0], sigma[c, 1], sigma[c, 2], sigma[c, 3])
+    return None
+
+
 @njit(parallel=True, cache=True, error_model="numpy")
-def panel_totals(key, sim_start, log_mean, cohort_start, zero_share, sigma, caps, out):
+def panel_totals(key, sim_start, log_mean, log_shift, cohort_start, zero_share, sigma, caps, out):
     """Sum every patient's capped annual cost, for each simulation and each cap set.
 
     Patient ``i`` of cohort ``c`` (``cohort_start[c] <= i < cohort_start[c + 1]``)
-    costs 0 with probability ``zero_share[c]``, else ``exp(log_mean[i] + sigma[c] * z)``
-    with ``z`` standard normal. One uniform ``u`` per patient drives both parts: the
-    cost is positive iff ``u > zero_share[c]``, and then
-    ``z = ndtri((u - zero_share[c]) / (1 - zero_share[c]))``.
+    costs 0 with probability ``zero_share[c]``; else, with ``(w, s_body, shift, s_tail)``
+    the cohort's severity row, ``exp(log_mean[i] + s_body * z)`` (body, probability
+    ``1 - w``) or ``exp(log_mean[i] + shift + s_tail * z)`` (tail, probability ``w``),
+    ``z`` standard normal. One uniform ``u`` per patient drives all of it: the cost is
+    positive iff ``u > zero_share[c]``; then ``v = (u - zero_share[c]) / (1 - zero_share[c])``
+    picks the tail iff ``v > 1 - w``, and ``z = ndtri(v / (1 - w))`` (body) or
+    ``ndtri((v - (1 - w)) / w)`` (tail).
 
     Parameters
     ----------
@@ -43,10 +68,16 @@ def panel_totals(key, sim_start, log_mean, cohort_start, zero_share, sigma, caps
         draws the same numbers whatever chunk it is computed in.
     log_mean : float64[N]
         Log-location of each patient's positive cost (dollars).
+    log_shift : float64[S]
+        Added to every patient's log-location in simulation ``sim_start + s`` (log of a
+        per-simulation cost factor: savings effort, systemic trend shock; 0 for none).
     cohort_start : int64[C + 1]
         Patients are grouped by cohort; cohort ``c`` is ``[cohort_start[c], cohort_start[c+1])``.
-    zero_share, sigma : float64[C]
-        Probability of zero cost and log-sd of positive cost, per cohort.
+    zero_share : float64[C]
+        Probability of zero cost, per cohort.
+    sigma : float64[C] or float64[C, 4]
+        Log-sd of positive cost per cohort (single lognormal), or severity rows
+        ``(tail_weight, body_sigma, tail_shift, tail_sigma)`` (see `severity_row`).
     caps : float64[K, C]
         Per-beneficiary caps in dollars (``inf`` = uncapped), one row per cap set.
     out : float64[S, K]
@@ -72,25 +103,38 @@ def panel_totals(key, sim_start, log_mean, cohort_start, zero_share, sigma, caps
         # and short bodies let the out-of-order core overlap the long dependency chains
         # (log -> sqrt -> rational -> exp) of different lanes: measured 9 vs 16 ns/draw.
         u = np.empty(BLOCK)
+        v = np.empty(BLOCK)
         p = np.empty(BLOCK)
         w = np.empty(BLOCK)
         cost = np.empty(BLOCK)
         acc = np.zeros((n_caps, BLOCK))
+        lane_shift = np.zeros(BLOCK)  # lanes past the end keep 0 (their results are dropped)
+        for b in range(min(BLOCK, n_sims - first)):
+            lane_shift[b] = log_shift[first + b]
         for c in range(n_cohorts):
             p0 = zero_share[c]
             scale = 1.0 / (1.0 - p0)
-            sig = sigma[c]
+            tail_w, s_body, shift, s_tail = severity_row(sigma, c)
+            body_w = 1.0 - tail_w
+            body_scale = 1.0 / body_w
+            tail_scale = 1.0 / tail_w  # inf without a tail: only used on tail lanes
             for i in range(cohort_start[c], cohort_start[c + 1]):
                 mu = log_mean[i]
                 offset = index_offset(i)
                 for b in range(BLOCK):
                     ub = to_unit(mix64(keys[b] + offset))
                     u[b] = ub
-                    p[b] = ndtri_clamp((ub - p0) * scale)
+                    vb = (ub - p0) * scale
+                    v[b] = vb
+                    # Both branches computed, one selected: branch-free.
+                    pb = (vb - body_w) * tail_scale if vb > body_w else vb * body_scale
+                    p[b] = ndtri_clamp(pb)
                 for b in range(BLOCK):
                     w[b] = ndtri_tail_r(p[b])
                 for b in range(BLOCK):
-                    w[b] = mu + sig * ndtri_finish(p[b], w[b])
+                    z = ndtri_finish(p[b], w[b])
+                    mub = mu + lane_shift[b]
+                    w[b] = mub + shift + s_tail * z if v[b] > body_w else mub + s_body * z
                 for b in range(BLOCK):
                     # Every lane computes a cost and the hurdle selects: branch-free.
                     x = exp_poly(w[b])
