@@ -30,9 +30,17 @@ def _numpy_chunk(panel, caps, log_mean, seed_seq, m):
     out = np.zeros((m, caps.shape[0]))
     for c, model in enumerate(panel.models):
         lo, hi = panel.cohort_start[c], panel.cohort_start[c + 1]
-        mu = log_mean[lo:hi]
-        positive = rng.random((m, hi - lo)) >= model.zero_share
-        cost = np.exp(mu + model.sigma * rng.standard_normal((m, hi - lo)))
+        shape = (m, hi - lo)
+        sev = model.severity
+        weight, shift, sigma = (np.asarray(x, dtype=float) for x in (sev.weight, sev.shift, sev.sigma))
+        positive = rng.random(shape) >= model.zero_share
+        if weight.size == 1:
+            loc, scale = log_mean[lo:hi] + shift[0], sigma[0]
+        else:  # two-component mixture: pick the high-cost component with its weight
+            tail = rng.random(shape) < weight[1]
+            loc = log_mean[lo:hi] + np.where(tail, shift[1], shift[0])
+            scale = np.where(tail, sigma[1], sigma[0])
+        cost = np.exp(loc + scale * rng.standard_normal(shape))
         cost *= positive
         for k in range(caps.shape[0]):
             out[:, k] += np.minimum(cost, caps[k, c]).sum(axis=1)
@@ -44,7 +52,8 @@ def numpy_panel_totals(panel, caps, n_sims, seed, threads=1, chunk_draws=1_000_0
 
     Each chunk has its own child ``SeedSequence``; with ``threads > 1`` chunks run in a
     thread pool (numpy releases the GIL in these calls). Same model as the kernel
-    (hurdle lognormal, per-cohort caps), independent random numbers.
+    (hurdle, lognormal or two-lognormal mixture severity, per-cohort caps), independent
+    random numbers.
     """
     m = max(1, chunk_draws // panel.size)
     starts = list(range(0, n_sims, m))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+from importlib import import_module
 from pathlib import Path
 from typing import Callable
 
@@ -23,7 +24,28 @@ EXIT_BAD_INPUT = 2
 EXIT_RUNTIME = 1
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """A group whose commands living in other modules are imported only when invoked,
+    so that `simsuite run` does not pay for matplotlib, calibration or settlement code."""
+
+    lazy = {
+        "settle": "simsuite.settle:settle",
+        "sweep": "simsuite.decision_cli:sweep",
+        "report": "simsuite.decision_cli:report",
+        "calibrate": "simsuite.calibrate:calibrate",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy:
+            module, attr = self.lazy[name].split(":")
+            return getattr(import_module(module), attr)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="simsuite")
 def cli() -> None:
     """Monte Carlo comparison of value-based payment contracts."""
@@ -177,19 +199,6 @@ def contracts_show(name: str) -> None:
     for key, value in p.terms.items():
         confidence, source = p.sources.get(key, ("", ""))
         click.echo(f"  {key.ljust(width)} = {value!s:<10} [{confidence}] {source}")
-
-
-def _register_commands() -> None:
-    """Commands that live beside the code they drive."""
-    from simsuite.calibrate import calibrate
-    from simsuite.decision_cli import report, sweep
-    from simsuite.settle import settle
-
-    for command in (settle, sweep, report, calibrate):
-        cli.add_command(command)
-
-
-_register_commands()
 
 
 def _stoppable(progress: Callable[[int], None] | None) -> Callable[[int], None]:

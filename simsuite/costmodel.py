@@ -32,7 +32,7 @@ from importlib import resources
 
 import numpy as np
 import yaml
-from scipy import optimize, special
+from scipy import special
 
 ENROLLMENT_TYPES: tuple[str, ...] = ("esrd", "disabled", "aged_dual", "aged_non_dual")
 _PUF_COLUMNS = {
@@ -228,6 +228,8 @@ class LognormalMixture:
 
         def excess(y: float) -> float:
             return float(np.sum(self.weight * special.ndtr((self.mu - y) / self.sd))) - target
+
+        from scipy import optimize  # loaded on first use: it is slow to import
 
         y = optimize.brentq(excess, lo, hi, xtol=1e-13, rtol=4 * np.finfo(float).eps, maxiter=500)
         return float(np.exp(y))

@@ -7,21 +7,22 @@ between contracts are not noise.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numba
 import numpy as np
-import xarray as xr
 
-from simsuite.contracts.base import UNCAPPED, CapSpec, PanelYear
-from simsuite.kernels import panel_totals, stream_key
 from simsuite.adjustments import effort_cost, risk_cap_factors, simulation_factors
 from simsuite.bootstrap import BootstrapPanel
+from simsuite.contracts.base import UNCAPPED, CapSpec, PanelYear
+from simsuite.kernels import panel_totals, stream_key
 from simsuite.kernels.bootstrap import bootstrap_totals
 from simsuite.population import PanelArrays, build_panel
 from simsuite.quality import quality_scores
-from simsuite.results import assemble
 from simsuite.scenario import Scenario
+
+if TYPE_CHECKING:  # xarray (and pandas) load only when results are built
+    import xarray as xr
 
 COST_STREAM = 1  # random stream of patient costs; other streams are reserved for other draws
 # About 5e6 patient draws per chunk (~0.05-0.1 s): short enough for Ctrl-C and progress to
@@ -230,5 +231,7 @@ def run(scenario: Scenario, options: RunOptions | None = None,
     xarray.Dataset
         See `simsuite.results.assemble`.
     """
+    from simsuite.results import assemble  # xarray loads after the simulation, not before
+
     options = options or options_for(scenario)
     return assemble(scenario, options, simulate(scenario, options, progress))

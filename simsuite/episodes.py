@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import numba
 import numpy as np
+from scipy import special
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from scipy import integrate, optimize, stats
 
 from simsuite.contracts.episode import HighCostCap, priced_discount
 from simsuite.errors import FieldProblem, InputError
@@ -176,6 +176,8 @@ class CostModel:
         if hi <= lo:
             with_extra = 0.0
         else:
+            from scipy import integrate  # heavy import, needed only when pricing episodes
+
             with_extra, _ = integrate.quad(
                 lambda t: _phi(t) * _ln_cdf(x - math.exp(self.mu_extra + self.sigma_extra * t),
                                                       self.mu_body, self.sigma_body),
@@ -189,6 +191,8 @@ class CostModel:
         hi = self.mean()
         while self.cdf(hi) < q:
             hi *= 2.0
+        from scipy import optimize
+
         return optimize.brentq(lambda x: self.cdf(x) - q, 0.0, hi, xtol=1e-9, rtol=1e-12, maxiter=500)
 
     def expected_capped(self, cap: float, factor: float = 1.0) -> float:
@@ -209,6 +213,8 @@ class CostModel:
             def integrand(t: float) -> float:
                 e = math.exp(self.mu_extra + self.sigma_extra * t)
                 return _phi(t) * (e + _ln_lev(c - e, self.mu_body, self.sigma_body))
+
+            from scipy import integrate
 
             below, _ = integrate.quad(integrand, lo, hi, epsabs=1e-9 * c, epsrel=1e-11, limit=200)
         above = c * _norm_sf(hi)
@@ -273,7 +279,7 @@ def count_table(spec: EpisodeSpec) -> tuple[int, np.ndarray]:
         return int(round(lam)), np.ones(1)
     start = max(0, int(math.floor(lam - 10 * math.sqrt(lam) - 10)))
     stop = int(math.ceil(lam + 12 * math.sqrt(lam) + 30))
-    cdf = stats.poisson.cdf(np.arange(start, stop + 1), lam)
+    cdf = special.pdtr(np.arange(start, stop + 1), lam)  # Poisson CDF
     cdf[-1] = 1.0
     return start, cdf
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from simsuite.kernels.rng import stream_key
 from simsuite.kernels.uniforms import simulation_uniforms
@@ -29,4 +29,4 @@ def quality_scores(mean: float, sd: float, simulations: int, seed: int, first_si
     u = np.empty(simulations)
     simulation_uniforms(np.uint64(stream_key(np.uint64(seed), np.uint64(QUALITY_STREAM))), first_sim, 0, u)
     a, b = beta_parameters(mean, sd)
-    return stats.beta.ppf(u, a, b)
+    return special.betaincinv(a, b, u)  # the Beta quantile function

@@ -12,16 +12,20 @@ received); VaR95 and TVaR95 are losses (positive = money lost).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import math
 import re
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import numpy as np
-import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field
 
 from simsuite.summary_table import money
+
+if TYPE_CHECKING:  # xarray (and pandas) load only when results are built
+    import xarray as xr
 
 #: A figure within this many standard errors of a limit is "too close to call".
 MARGIN_SE = 2.0

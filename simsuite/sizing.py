@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import os
 from dataclasses import dataclass
 
 import numba
-import xarray as xr
 
 from simsuite.engine import RunOptions, cap_specs
 from simsuite.errors import InputError
 from simsuite.scenario import Scenario
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 # Conservative patient draws per second per thread (the kernels do better; see benchmarks/).
 DRAWS_PER_SECOND_PER_THREAD = 30e6
