@@ -33,7 +33,7 @@ from pathlib import Path
 import click
 import numpy as np
 import yaml
-from scipy import optimize, special
+from scipy import optimize
 
 from simsuite.costmodel import (
     DEFAULTS_FILE,

@@ -195,7 +195,7 @@ def _rows(path: Path, name: str, what: str, required: tuple[str, ...],
                                             f"(the header has: {_shown_header(header)})")
     data = [(n, r) for n, r in rows if n > header_row and any(c.strip() for c in r)]
     if not data:
-        raise _CsvProblem(None, None, f"the file has a header but no data rows")
+        raise _CsvProblem(None, None, "the file has a header but no data rows")
     width = len(header)
     for n, r in data:
         if len(r) != width:
