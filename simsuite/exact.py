@@ -834,7 +834,7 @@ def total_key(contract: Contract) -> TotalKey | None:
 
 
 def _panel_year(scenario: Scenario, panel: PanelArrays, key: TotalKey | CapSpec,
-                total: np.ndarray) -> PanelYear:
+                total: np.ndarray, primary: CapSpec | None = None) -> PanelYear:
     """The `PanelYear` a contract settles on, as `simsuite.engine.run` builds it, with the
     lattice values of the total ``key`` in place of simulated totals.
 
@@ -844,13 +844,15 @@ def _panel_year(scenario: Scenario, panel: PanelArrays, key: TotalKey | CapSpec,
     (``R`` = retained below the attachment); passing it as both ``raw`` and ``R`` makes
     capitation's settlement compute exactly those claims (checked against random
     ``(raw, R)`` pairs in the tests). ``expected`` holds the model's expected raw and
-    capped totals without the organisation's effort, as the engine's does.
+    capped totals without the organisation's effort, as the engine's does. The benchmark
+    is the expected total under the contract's ``primary`` cap (its first `CapSpec`), as
+    in the engine; by default the total's own cap.
     """
     key = key if isinstance(key, TotalKey) else TotalKey(key)
+    primary = key.cap if primary is None else primary
     a = scenario.spec.assumptions
-    expected = {UNCAPPED: panel.expected_total(panel.caps_for(UNCAPPED)),
-                key.cap: panel.expected_total(panel.caps_for(key.cap))}
-    benchmark = expected[key.cap if key.coins == 0.0 else UNCAPPED] * (1.0 + a.benchmark_margin)
+    expected = {cap: panel.expected_total(panel.caps_for(cap)) for cap in {UNCAPPED, key.cap, primary}}
+    benchmark = expected[primary] * (1.0 + a.benchmark_margin)
     revenue = (None if a.participant_revenue_to_benchmark is None
                else a.participant_revenue_to_benchmark * benchmark)
     is_raw = key.cap == UNCAPPED or key.coins > 0.0
@@ -979,8 +981,10 @@ def run_exact(scenario: Scenario, bands_per_cohort: int = DEFAULT_BANDS_PER_COHO
             continue
         key = total_key(contract) or TotalKey(UNCAPPED)
 
-        def year_for(x: np.ndarray, key: TotalKey = key) -> PanelYear:
-            return _panel_year(scenario, panel, key, x)
+        primary = contract.caps[0] if contract.caps else UNCAPPED
+
+        def year_for(x: np.ndarray, key: TotalKey = key, primary: CapSpec = primary) -> PanelYear:
+            return _panel_year(scenario, panel, key, x, primary)
 
         if total_key(contract) is None or _cost_free(contract, year_for):
             # The settlement reads no cost (FFS; quality payments with a fixed score):

@@ -299,6 +299,10 @@ PANEL_FAMILIES = [
      "overrides": {"revenue_to_benchmark": 1.0, "specific_attachment": 60_000.0, "specific_coinsurance": 0.1,
                    "specific_premium_loading": 0.15, "aggregate_attachment": 1.05}},
     {"preset": "capitation-full-risk", "name": "capitation no stop-loss", "overrides": {"revenue_to_benchmark": 1.0}},
+    # coinsurance 0: the claims are the capped total itself, the benchmark still the raw expected cost
+    {"preset": "capitation-full-risk", "name": "capitation full stop-loss",
+     "overrides": {"revenue_to_benchmark": 0.9, "specific_attachment": 80_000.0, "specific_coinsurance": 0.0,
+                   "aggregate_attachment": 0.95, "aggregate_premium": 0.01}},
     {"preset": "pcf-general", "name": "PCF", "overrides": {"visits_per_beneficiary": 3.0, "ffs_displaced_pbpm": 30.0}},
     {"preset": "pcmh-hybrid", "name": "PCMH", "overrides": {"fixed_pmpm": 4.0, "bonus_pmpm": 2.0}},
 ]
