@@ -7,9 +7,9 @@ to the file, the file (as written in the scenario, relative to the scenario file
 row and the column. Rows are numbered as in a spreadsheet: the header is row 1.
 
 Patient-level data is never echoed: a message says *that* a cell is wrong and
-where, never what it holds, for ids, risk scores and costs. An enrollment type is
-quoted only when it looks like a type label (letters, spaces, ``/``, ``-``, ``_``), so
-that an id or an amount shifted into that column is not printed either.
+where, never what it holds. The only cell text ever quoted is text close to a name
+simsuite knows (a column name, an enrollment type), i.e. a likely typo of it; a name,
+an id or an amount, even shifted into another column, is never printed.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ COST_COLUMNS = ("enrollment_type", "annual_cost")
 # (Python's float() would accept "1_000", which a claims export never means).
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _NOT_FINITE = re.compile(r"^[+-]?(nan|inf|infinity)$", re.IGNORECASE)
-_COLUMN_NAME = re.compile(r"^[A-Za-z][A-Za-z _;|\t/-]{0,59}$")
 _LABEL = re.compile(r"^[A-Za-z][A-Za-z /_-]{0,29}$")
 # CMS spellings ("AGED/DUAL", "AGED/NON-DUAL", "Aged non-dual") reduce to ours.
 _ALIASES = {"aged_nondual": "aged_non_dual", "non_dual_aged": "aged_non_dual", "dual_aged": "aged_dual"}
@@ -139,10 +138,15 @@ def _read_text(path: Path, name: str, what: str) -> str:
                                "as UTF-8 (spreadsheets: 'CSV UTF-8')") from None
 
 
-def _shown_header(header: list[str]) -> str:
-    """The header's cells for a message; cells that do not look like column names (a data
-    row read as the header, e.g. a file without one) are not shown."""
-    shown = [c.strip().lower() for c in header if _COLUMN_NAME.match(c.strip())]
+def _is_known_or_typo(text: str, known: tuple[str, ...]) -> bool:
+    """Whether ``text`` is one of ``known`` or close to one (safe to quote in a message)."""
+    return text in known or bool(did_you_mean(text, list(known)))
+
+
+def _shown_header(header: list[str], known: tuple[str, ...]) -> str:
+    """The header's cells for a message: only cells that are, or nearly are, a column name
+    simsuite reads; anything else (a data row read as the header) is counted, not shown."""
+    shown = [c.strip().lower() for c in header if _is_known_or_typo(c.strip().lower(), known)]
     hidden = sum(1 for c in header if c.strip()) - len(shown)
     text = ", ".join(shown) or "no column names"
     if hidden:
@@ -189,10 +193,11 @@ def _rows(path: Path, name: str, what: str, required: tuple[str, ...],
         if len(header) == 1 and any(sep in header[0] for sep in (";", "\t", "|")):
             hint = "; separate columns with commas"
         else:
-            labels = [c for c in names if _COLUMN_NAME.match(c) and c not in required + optional]
+            known = required + optional
+            labels = [c for c in names if c not in known and _is_known_or_typo(c, known)]
             hint = did_you_mean(missing[0], labels)
         raise _CsvProblem(header_row, None, f"missing column {', '.join(repr(c) for c in missing)}{hint} "
-                                            f"(the header has: {_shown_header(header)})")
+                                            f"(the header has: {_shown_header(header, required + optional)})")
     data = [(n, r) for n, r in rows if n > header_row and any(c.strip() for c in r)]
     if not data:
         raise _CsvProblem(None, None, "the file has a header but no data rows")
@@ -230,9 +235,8 @@ def _enrollment(cell: str, row: int) -> str:
     text = cell.strip()
     if not text:
         raise _CsvProblem(row, "enrollment_type", "is empty; expected one of " + ", ".join(ENROLLMENT_TYPES))
-    label = _LABEL.match(text) is not None
-    shown = f" '{text}'" if label else ""
-    hint = did_you_mean(re.sub(r"[\s/\-_]+", "_", text.lower()), list(ENROLLMENT_TYPES)) if label else ""
+    hint = did_you_mean(re.sub(r"[\s/\-_]+", "_", text.lower()), list(ENROLLMENT_TYPES)) if _LABEL.match(text) else ""
+    shown = f" '{text}'" if hint else ""  # quoted only as a likely typo of a type
     raise _CsvProblem(row, "enrollment_type",
                       f"unknown enrollment type{shown}{hint}; expected one of " + ", ".join(ENROLLMENT_TYPES)
                       + " (CMS spellings such as AGED/DUAL are accepted)")

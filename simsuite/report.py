@@ -99,12 +99,20 @@ def compute(scenario: Scenario, options: RunOptions | None = None, appetite: Ris
                       threads=options.threads)
     n = scenario.spec.population.beneficiaries
     if sizes is None:
-        sizes = sorted({max(1, int(round(n * f))) for f in SIZE_FACTORS})
+        sizes = default_sizes(scenario)
     if scenario.patients is not None:
         sizes = []  # a patients file fixes the panel: there is no size to vary
     size_ds = sweep(scenario, "population.beneficiaries", list(sizes), side, progress) if len(sizes) > 1 else None
     sens = sensitivity(scenario, side, progress=progress) if with_sensitivity else None
     return ReportInputs(scenario, ds, ranking, size_ds, sens)
+
+
+def default_sizes(scenario: Scenario) -> list[int]:
+    """`SIZE_FACTORS` times the panel, leaving out sizes some contract cannot settle
+    (e.g. below the 500 beneficiaries where the MSSP variable MSR table starts)."""
+    n = scenario.spec.population.beneficiaries
+    sizes = sorted({max(1, int(round(n * f))) for f in SIZE_FACTORS})
+    return [m for m in sizes if not any(c.panel_problem(m) for c in scenario.contracts)]
 
 
 def total_simulations(scenario: Scenario, options: RunOptions, side_sims: int | None = None,

@@ -309,13 +309,19 @@ def test_patient_data_is_never_echoed(tmp_path, capsys):
     _write(tmp_path / "shifted.csv", f"id,enrollment_type,risk_score\n{secret_id},{secret_score},1\n")
     _write(tmp_path / "costs.csv", f"enrollment_type,annual_cost\naged_non_dual,{secret_score}$\n")
     _write(tmp_path / "nohead.csv", f"{secret_id},esrd,{secret_score}\n")
+    # Letters-only secrets (a patient's name) look like labels: they must not be quoted either.
+    name = "Jane Doe"
+    _write(tmp_path / "named.csv", f"id,enrollment_type,risk_score\n1,{name},1.0\n")
+    _write(tmp_path / "named-nohead.csv", f"{name},esrd,1.0\n2,disabled,1.0\n")
     for pop, cm in [({"patients_file": "dup.csv"}, None), ({"patients_file": "bad.csv"}, None),
                     ({"patients_file": "shifted.csv"}, None), ({"patients_file": "nohead.csv"}, None),
+                    ({"patients_file": "named.csv"}, None), ({"patients_file": "named-nohead.csv"}, None),
                     ({"beneficiaries": 1000}, {"bootstrap_file": "costs.csv"})]:
         with pytest.raises(InputError) as info:
             _scenario(tmp_path, pop, cost_model=cm)
         msg = str(info.value)
         assert secret_id not in msg and secret_score not in msg and "row" in msg, msg
+        assert name.lower() not in msg.lower(), msg
     # A run on a patients file: no id or score in the results' attributes or variables.
     rows = [(f"{secret_id}{i}", "aged_non_dual", 1.0 + i / 1000) for i in range(700)]
     _patients(tmp_path, rows, "ok.csv")

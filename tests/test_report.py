@@ -69,3 +69,12 @@ def test_report_renders_in_headless_chromium(report_file, tmp_path):
         assert band.std() > 0.05, f"blank band at {top}px"
     colours = {tuple(px) for px in (img[900:2400:7, 100:1180:7] * 16).astype(int).reshape(-1, 3)}
     assert len(colours) > 40  # figures, not just text
+
+
+def test_default_panel_sizes_leave_out_sizes_no_contract_can_settle():
+    from simsuite.report import default_sizes
+    from simsuite.scenario import load_scenario
+
+    small = load_scenario(Path(__file__).parent / "scenarios" / "valid-small.yaml")  # 1,200, variable MSR
+    # 0.2x (240) is below the MSR table's 500 and is left out; the others remain
+    assert default_sizes(small) == [600, 1200, 2400, 4800]
