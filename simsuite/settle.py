@@ -13,6 +13,7 @@ as a spreadsheet shows them.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from simsuite.contracts.shared_savings import (
 from simsuite.contracts.tables import preset_file
 from simsuite.errors import FieldProblem, InputError
 from simsuite.output import atomic_path
-from simsuite.yamlfile import did_you_mean
+from simsuite.yamlfile import did_you_mean, read_text
 
 QUALITY_STANDARDS = ("met", "alternative", "not_met")
 _TRUE = {"true", "yes", "y", "1"}
@@ -238,20 +239,20 @@ def read_settle_csv(path: str | Path) -> list[SettleRow]:
         Naming the file, the row (line number) and the column of the first bad cell.
     """
     path = Path(path)
+    # Missing, unreadable or non-UTF-8 files become one-line input errors here.
+    text = read_text(path, "settle input file")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(str(path), "", f"cannot read ({exc.strerror})") from None
-    with handle:
-        reader = csv.reader(handle)
         header = next(reader, None)
         if header is None:
             raise InputError(str(path), "", "empty file; a header row is expected")
         names = [h.strip() for h in header]
         known = {c.name for c in INPUT_COLUMNS}
-        for name in names:
+        for j, name in enumerate(names):
             if name not in known:
                 raise _cell_error(path, 1, name, f"unknown column{did_you_mean(name, sorted(known))}")
+            if name in names[:j]:
+                raise _cell_error(path, 1, name, "the header names this column twice")
         for col in INPUT_COLUMNS:
             if col.default is REQUIRED and col.name not in names:
                 raise _cell_error(path, 1, col.name, "required column is missing from the header")
@@ -263,6 +264,8 @@ def read_settle_csv(path: str | Path) -> list[SettleRow]:
             if len(cells) != len(names):
                 raise _cell_error(path, line, "", f"{len(cells)} cells, but the header has {len(names)}")
             rows.append(SettleRow(line, _parse_row(path, line, dict(zip(names, cells)))))
+    except csv.Error as exc:
+        raise InputError(str(path), "", f"line {reader.line_num}: not a valid CSV row ({exc})") from None
     if not rows:
         raise InputError(str(path), "", "no data rows")
     return rows

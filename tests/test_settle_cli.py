@@ -94,3 +94,21 @@ def test_failed_run_keeps_previous_output(tmp_path, capsys):
     bad = _example_with(tmp_path, "0.93,met", "1.93,met")
     assert run_main(["settle", str(bad), "--out", str(out)]) == 2
     assert out.read_text() == "previous\n"
+
+
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        (b"performance_year,track\n2024,BASIC A \xe9\n", "not valid UTF-8 text (byte 36)"),  # a Latin-1 export
+        (b'performance_year,track,beneficiaries,benchmark,expenditure,quality_score\n2024,"BASIC A,5000\n',
+         "not a valid CSV row"),  # unterminated quote
+        (b"performance_year,track,track\n2024,BASIC A,BASIC A\n", "row 1, column track: the header names this column twice"),
+        (b"", "empty file; a header row is expected"),
+    ],
+)
+def test_unreadable_files_are_bad_input_not_a_crash(tmp_path, capsys, content, fragment):
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(content)
+    assert run_main(["settle", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and err.count("\n") == 1
