@@ -44,6 +44,7 @@ from simsuite.costmodel import (
     national_ffs_2018,
     national_mixture,
 )
+from simsuite.output import atomic_path, prepare_out_dir
 
 #: Top fraction of beneficiaries -> their share of FFS spending (Wallis et al. 2021).
 PUBLISHED_TOP_SHARES: dict[float, float] = {0.01: 0.149, 0.05: 0.415, 0.10: 0.600, 0.20: 0.791, 0.50: 0.957}
@@ -209,8 +210,8 @@ def concentration_figure(result: Fit, path: Path) -> None:
     ax.legend(fontsize=8, loc="lower right")
     ax.set_title("Concentration of Medicare FFS spending")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120, format="png")
     plt.close(fig)
 
 
@@ -236,6 +237,7 @@ def calibrate(zero_share: float, risk_cv: float | None, write: bool, out: Path |
     for t, v in thresholds(result.shape, result.risk_cv).items():
         click.echo(f"  {t:<14} ${v:,.0f}")
     if out is not None:
+        prepare_out_dir(Path(out))
         path = Path(out) / "concentration.png"
         concentration_figure(result, path)
         click.echo(f"\nwrote {path}")
@@ -243,7 +245,6 @@ def calibrate(zero_share: float, risk_cv: float | None, write: bool, out: Path |
         path = defaults_path()
         text = ("# Produced by `simsuite calibrate --write` (simsuite/calibrate.py); do not edit by hand.\n"
                 + yaml.safe_dump(defaults_document(result), sort_keys=False, width=100))
-        tmp = path.with_suffix(".yaml.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)  # atomic: readers never see half a file
+        with atomic_path(path) as tmp:  # readers never see half a file
+            tmp.write_text(text, encoding="utf-8")
         click.echo(f"wrote {path}")

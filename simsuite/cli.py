@@ -69,6 +69,12 @@ def run(scenario: Path, sims: int | None, seed: int | None, threads: int | None,
     from simsuite.ranking import rank
 
     if method == "exact":
+        ignored = {"--sims": sims, "--seed": seed, "--threads": threads, "--workers": workers,
+                   "--scheduler": scheduler, "--chunk-sims": chunk_sims, "--zarr": zarr}
+        given = [name for name, value in ignored.items() if value is not None]
+        if given:
+            raise InputError("--method", "", f"exact computes the distribution, it does not simulate: "
+                                             f"drop {', '.join(given)}")
         _run_exact(scenario, out_dir)
         return
     from simsuite.distributed import run_on_cluster, uses_cluster

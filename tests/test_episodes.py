@@ -20,6 +20,7 @@ from simsuite.episodes import CostModel, EpisodeSpec, EpisodeTotals, count_table
 from simsuite.errors import InputError
 from simsuite.kernels.episodes import EPISODE_STREAM
 from simsuite.scenario import scenario_from_dict
+from rng_reference import uniform
 
 P99 = HighCostCap(kind="percentile", value=0.99)
 SD2 = HighCostCap(kind="sd_above_mean", value=2.0)
@@ -262,21 +263,9 @@ def test_count_table_is_the_poisson_inverse_cdf(lam):
     np.testing.assert_array_equal(counts, stats.poisson.ppf(u, lam))
 
 
-MASK = (1 << 64) - 1
-
-
-def _mix64(x: int) -> int:
-    x &= MASK
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & MASK
-    return x ^ (x >> 31)
-
-
 def _uniform(seed: int, sim: int, index: int) -> float:
-    """The kernels' uniform, written with Python integers (independent of the Numba code)."""
-    key = _mix64(seed ^ _mix64(EPISODE_STREAM + 0x9E3779B97F4A7C15))
-    skey = _mix64(key + sim * 0x9E3779B97F4A7C15)
-    return ((_mix64(skey + index * 0xD1B54A32D192ED03) >> 12) + 0.5) * 2.0**-52
+    """The episode kernel's uniform, from the Python-integer reference (independent of Numba)."""
+    return uniform(seed, EPISODE_STREAM, sim, index)
 
 
 def test_kernel_matches_a_scalar_replica_episode_by_episode():
@@ -364,11 +353,14 @@ def test_engine_settles_episode_contracts_on_the_same_draws():
     assert (t2 < 0).any() and float(t3.std()) >= float(t2.std())
     # common random numbers: Track 1 pays exactly Track 2's gains below both stop-gains
     assert np.array_equal(t2 > 0, net.sel(contract="team-track1").values > 0)
-    # the results record each episode contract's own target prices and spending
+    # The results record each contract's own target prices: on average 30 LEJR episodes at
+    # $24,000 less TEAM's 2% discount, a little less for the 99th-percentile cap on costs.
+    uncapped_target = 30 * 24_000 * (1 - 0.02)
+    target = float(ds["benchmark"].sel(contract="team-track3"))
+    assert 0.95 * uncapped_target < target < uncapped_target
     sr = ds["savings_rate"].sel(contract="team-track3")
-    target = ds["expenditure"].sel(contract="team-track3") / (1 - sr)
-    assert float(ds["benchmark"].sel(contract="team-track3")) == pytest.approx(float(target.mean()), rel=1e-9)
-    assert float(target.std()) > 0  # the target moves with the number of episodes
+    per_sim_target = ds["expenditure"].sel(contract="team-track3") / (1 - sr)
+    assert float(per_sim_target.std()) > 0.1 * target  # it moves with the (Poisson) number of episodes
 
 
 @pytest.mark.parametrize("change, fragment", [

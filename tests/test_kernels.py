@@ -13,28 +13,9 @@ from simsuite.engine import RunOptions, simulate_totals
 from simsuite.kernels import panel_totals, stream_key
 from simsuite.population import build_panel
 from simsuite.scenario import scenario_from_dict
-
-MASK = (1 << 64) - 1
-
+from rng_reference import uniform
 
 # --- scalar reference: the same counter-based hash, written with Python integers ----------
-
-def _mix64(x: int) -> int:
-    x &= MASK
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & MASK
-    return x ^ (x >> 31)
-
-
-def _stream_key(seed: int, stream: int) -> int:
-    return _mix64(seed ^ _mix64(stream + 0x9E3779B97F4A7C15))
-
-
-def _uniform(seed: int, stream: int, sim: int, patient: int) -> float:
-    skey = _mix64(_stream_key(seed, stream) + sim * 0x9E3779B97F4A7C15)
-    x = _mix64(skey + patient * 0xD1B54A32D192ED03)
-    return ((x >> 12) + 0.5) * 2.0**-52  # top 52 bits, centred: open (0, 1), exact
-
 
 def reference_cost(seed: int, stream: int, sim: int, patient: int, log_mean: float,
                    p0: float, sigma) -> float:
@@ -45,7 +26,7 @@ def reference_cost(seed: int, stream: int, sim: int, patient: int, log_mean: flo
     tail_shift, tail_sigma)`` of the body/tail mixture (`simsuite.costmodel.Severity`).
     """
     w, s_body, shift, s_tail = (0.0, sigma, 0.0, sigma) if np.ndim(sigma) == 0 else sigma
-    u = _uniform(seed, stream, sim, patient)
+    u = uniform(seed, stream, sim, patient)
     if u <= p0:
         return 0.0
     v = (u - p0) / (1.0 - p0)

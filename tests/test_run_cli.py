@@ -90,3 +90,10 @@ def test_out_path_that_is_a_file_is_refused(capsys, tmp_path):
     blocker.write_text("x")
     code, _, err = run_cli(capsys, "run", str(SMALL), "--out", str(blocker))
     assert code == 2 and "is a file" in err and "Traceback" not in err
+
+
+def test_exact_method_refuses_simulation_options(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "run", str(SMALL), "--method", "exact", "--sims", "500", "--seed", "3",
+                           "--out", str(tmp_path))
+    assert code == 2
+    assert err.strip() == "simsuite: --method: exact computes the distribution, it does not simulate: drop --sims, --seed"

@@ -67,10 +67,8 @@ def test_panel_size_sweep_and_its_crossings(scenario):
 
 
 def test_sweep_cli_prints_table_and_writes_files(tmp_path, capsys):
-    from simsuite.cli import cli, main
-    from simsuite.decision_cli import sweep as sweep_command
+    from simsuite.cli import main
 
-    cli.add_command(sweep_command)
     with pytest.raises(SystemExit) as info:
         main(["sweep", str(SMALL), "--param", "assumptions.true_savings", "--values", "0,0.02",
               "--sims", "500", "--max-p-loss", "30%", "--out", str(tmp_path)])
