@@ -102,7 +102,7 @@ def simulate_totals(panel: PanelArrays, caps: np.ndarray, cost_factor: float | n
             else:
                 panel_totals(key, options.first_sim + start, panel.log_mean_expected,
                              np.ascontiguousarray(log_shift[start:stop]), panel.cohort_start,
-                             panel.zero_share, panel.sigma, caps, totals[start:stop])
+                             panel.zero_share, panel.severity, caps, totals[start:stop])
             if progress is not None:
                 progress(stop - start)
     finally:

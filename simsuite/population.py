@@ -55,11 +55,6 @@ class PanelArrays:
         """float64[C, 4]: each cohort's `Severity.kernel_row` (what `panel_totals` reads)."""
         return np.vstack([m.severity.kernel_row() for m in self.models])
 
-    @property
-    def sigma(self) -> np.ndarray:
-        """Alias of `severity` for callers written before the mixture model (engine.py)."""
-        return self.severity
-
     def caps_at(self, percentile: float | None) -> np.ndarray:
         """Per-cohort truncation threshold (dollars) at a national percentile; ``inf`` if None.
 
