@@ -606,33 +606,9 @@ def sweep_on_cluster(scenario: "Scenario", param_path: str, values: Sequence[Any
         raise DistributedRunError(one_line(f"distributed run failed: {_describe(exc)}")) from exc
     finally:
         cluster.close()
-    return _combine_points(scenario, param_path, values, base, points)
+    from simsuite.sweep import combine_points
 
-
-def _combine_points(scenario: "Scenario", param_path: str, values: Sequence[Any],
-                    base: "RunOptions", points: list["xr.Dataset"]) -> "xr.Dataset":
-    """The sweep Dataset of `simsuite.sweep.sweep` from its points' summaries.
-
-    Mirrors the end of `simsuite.sweep.sweep` (checked identical by
-    ``tests/test_distributed.py``); a shared helper there would remove the repetition.
-    """
-    import xarray as xr
-
-    from simsuite.sweep import _coordinate
-
-    out = xr.concat(points, dim="sweep", coords="minimal", compat="override", join="outer")
-    out = out.assign_coords(sweep=("sweep", _coordinate(values), {"long_name": param_path}))
-    out.attrs = {
-        "title": scenario.spec.name,
-        "param": param_path,
-        "scenario_source": scenario.source,
-        "scenario": scenario.text,
-        "seed": base.seed,
-        "simulations": base.simulations,
-        "beneficiaries": scenario.spec.population.beneficiaries,
-        "sign_convention": "positive = money to the provider; risk measures on loss = -net",
-    }
-    return out
+    return combine_points(scenario, param_path, values, base, points)
 
 
 # ---------------------------------------------------------------------------------------

@@ -216,6 +216,13 @@ def sweep(scenario: Scenario, param_path: str, values: Sequence[Any], options: R
         opts = options_for(sc, sims=base.simulations, seed=base.seed, threads=base.threads)
         ds = run_scenario(sc, opts, progress)
         points.append(ds[["summary", "summary_se", "benchmark"]])
+    return combine_points(scenario, param_path, values, base, points)
+
+
+def combine_points(scenario: Scenario, param_path: str, values: Sequence[Any], base: RunOptions,
+                   points: list[xr.Dataset]) -> xr.Dataset:
+    """The sweep Dataset from each point's ``summary``, ``summary_se`` and ``benchmark``
+    (in the order of ``values``); shared by local and distributed sweeps."""
     out = xr.concat(points, dim="sweep", coords="minimal", compat="override", join="outer")
     out = out.assign_coords(sweep=("sweep", _coordinate(values), {"long_name": param_path}))
     out.attrs = {
