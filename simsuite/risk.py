@@ -310,7 +310,8 @@ def summarize_weighted(net: np.ndarray, gain_shared: np.ndarray,
         "p_shared_savings": float(w[np.asarray(gain_shared, dtype=bool)].sum()),
     }
     x, ws = _sorted_by_loss(loss, w)
-    for level, tag in ((0.95, "95"), (0.99, "99")):
+    for level in DEFAULT_LEVELS:
+        tag = level_tag(level)
         var = float(x[_lower_quantile_index(ws, level)])
         above = x > var
         tvar = (np.dot(x[above], ws[above]) + var * (float(ws[~above].sum()) - level)) / (1.0 - level)
