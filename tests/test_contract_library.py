@@ -33,27 +33,33 @@ def panel(benchmark=B, expenditure=B, quality=0.0, n=10_000, raw=None, capped=No
 
 
 # --- REACH Global PY2026: discount 4%, withhold 5%, bands 0-10% 100%, 10-35% 50%, ... --------
+#
+# The earned-back withhold W x QS is added back to the benchmark before the corridor:
+#     S = B_adj - W + W x QS - X = B_adj - W (1 - QS) - X
+# so it is shared at the corridor rate of the band it lands in (not paid outside it).
 
-def reach(expenditure: float, quality: float = 0.0, preset: str = "reach-global-2026", year: int = 2026) -> float:
-    c = contract(preset, year)
+def reach(expenditure: float, quality: float = 0.0, preset: str = "reach-global-2026", year: int = 2026,
+          **overrides) -> float:
+    c = contract(preset, year, **overrides)
     out = float(c.settle(panel(expenditure=expenditure, quality=quality)).net[0])
     ref = corridors.reference_settlement(c.terms, B, expenditure, quality)
     assert out == pytest.approx(ref, rel=1e-12, abs=1e-6)
     return out
 
 
-# B_adj = 96M; W = 5M; S = 91M - X. Quality 0: the withhold is lost entirely.
+# B_adj = 96M; W = 5M; quality 0: S = 96M - 5M + 0 - X = 91M - X, the withhold is lost entirely
+# (W x 0 = 0, so these are the same as before the withhold went inside the corridor).
 @pytest.mark.parametrize(
     "expenditure, expected",
     [
         (91_000_000.0, 0.0),                                   # S = 0
-        (81_400_000.0, 0.98 * 9_600_000.0),                    # S = 10% of B_adj: top of band 1, 100% kept
-        (71_800_000.0, 0.98 * (9_600_000.0 + 0.5 * 9_600_000.0)),  # S = 20%: half of band 2 at 50%
-        (57_400_000.0, 0.98 * (9_600_000.0 + 0.5 * 24_000_000.0)),  # S = 35%: top of band 2
-        (43_000_000.0, 0.98 * (9_600_000.0 + 12_000_000.0 + 0.25 * 14_400_000.0)),  # S = 50%: top of band 3
-        (33_400_000.0, 0.98 * (9_600_000.0 + 12_000_000.0 + 3_600_000.0 + 0.10 * 9_600_000.0)),  # S = 60%
-        (100_600_000.0, -9_600_000.0),                         # loss of 10% of B_adj, no sequestration on losses
-        (110_200_000.0, -(9_600_000.0 + 0.5 * 9_600_000.0)),   # loss of 20%: symmetric bands
+        (81_400_000.0, 0.98 * 9_600_000.0),                    # S = 9.6M = 10% of B_adj: top of band 1, 100% kept
+        (71_800_000.0, 0.98 * (9_600_000.0 + 0.5 * 9_600_000.0)),  # S = 19.2M = 20%: 9.6M + 50% x 9.6M
+        (57_400_000.0, 0.98 * (9_600_000.0 + 0.5 * 24_000_000.0)),  # S = 33.6M = 35%: top of band 2
+        (43_000_000.0, 0.98 * (9_600_000.0 + 12_000_000.0 + 0.25 * 14_400_000.0)),  # S = 48M = 50%: top of band 3
+        (33_400_000.0, 0.98 * (9_600_000.0 + 12_000_000.0 + 3_600_000.0 + 0.10 * 9_600_000.0)),  # S = 57.6M = 60%
+        (100_600_000.0, -9_600_000.0),                         # S = -9.6M: loss of 10%, no sequestration on losses
+        (110_200_000.0, -(9_600_000.0 + 0.5 * 9_600_000.0)),   # S = -19.2M: loss of 20%, symmetric bands
     ],
 )
 def test_reach_global_2026_corridor_band_edges(expenditure, expected):
@@ -61,31 +67,123 @@ def test_reach_global_2026_corridor_band_edges(expenditure, expected):
 
 
 def test_reach_withhold_is_earned_back_with_quality():
-    # S = 0 at X = 91M; full quality earns the whole 5M withhold back (less sequestration)
-    assert reach(91_000_000.0, quality=1.0) == pytest.approx(0.98 * 5_000_000.0)
-    assert reach(91_000_000.0, quality=0.6) == pytest.approx(0.98 * 3_000_000.0)
-    # spending exactly at the discounted benchmark with 80% quality: -5M + 4M
-    assert reach(96_000_000.0, quality=0.8) == pytest.approx(-1_000_000.0)
+    # Global 2026, B_adj = 96M, W = 5M: S = 91M + 5M x QS - X. Inside the 100% band (|S| < 9.6M)
+    # the earned withhold is kept in full, as a payment outside the corridor would be.
+    # X = 91M, QS = 1: S = 91 + 5 - 91 = 5M -> 5M kept, less 2% sequestration
+    assert reach(91_000_000.0, quality=1.0) == pytest.approx(0.98 * 5_000_000.0, rel=1e-12)
+    # X = 91M, QS = 0.6: S = 91 + 3 - 91 = 3M
+    assert reach(91_000_000.0, quality=0.6) == pytest.approx(0.98 * 3_000_000.0, rel=1e-12)
+    # X = 96M (the discounted benchmark), QS = 0.8: S = 91 + 4 - 96 = -1M, a loss (not sequestered)
+    assert reach(96_000_000.0, quality=0.8) == pytest.approx(-1_000_000.0, rel=1e-12)
+    # the earned withhold can turn a loss into savings: X = 93M, QS = 0: S = -2M; QS = 1: S = +3M
+    c = contract("reach-global-2026")
+    lost = c.settle(panel(expenditure=93_000_000.0, quality=0.0))
+    earned = c.settle(panel(expenditure=93_000_000.0, quality=1.0))
+    assert float(lost.net[0]) == pytest.approx(-2_000_000.0, rel=1e-12)
+    assert float(earned.net[0]) == pytest.approx(0.98 * 3_000_000.0, rel=1e-12)
+    assert not lost.gain_shared[0] and earned.gain_shared[0]
+
+
+def test_reach_professional_full_quality_withhold_has_no_effect():
+    # Professional 2026: no discount, B_adj = 100M, W = 5M of B, bands 0-5% 50%, 5-10% 35%,
+    # 10-15% 15%, >15% 5%. With QS = 1: S = 100M - 5M + 5M - X = 100M - X, as with no withhold.
+    # X = 90M: S = 10M -> 50% x 5M + 35% x 5M = 4.25M, less 2% = 4.165M
+    # (paying the withhold outside the corridor gave S = 5M -> 2.5M + 5M = 7.5M, x 0.98 = 7.35M)
+    assert reach(90_000_000.0, quality=1.0, preset="reach-professional-2026") == pytest.approx(
+        0.98 * 4_250_000.0, rel=1e-12)
+    assert reach(90_000_000.0, quality=1.0, preset="reach-professional-2026", quality_withhold=0.0) == pytest.approx(
+        0.98 * 4_250_000.0, rel=1e-12)
+    # X = 104M: S = -4M -> -50% x 4M = -2M (no sequestration on losses)
+    assert reach(104_000_000.0, quality=1.0, preset="reach-professional-2026") == pytest.approx(-2_000_000.0, rel=1e-12)
+    # the same over many spending levels: equal to the contract with no withhold at all
+    x = B * np.random.default_rng(3).uniform(0.5, 1.5, 500)
+    with_w = contract("reach-professional-2026").settle(panel(expenditure=x, quality=1.0))
+    without = build_contract("reach-professional-2026", {"quality_withhold": 0.0}, 2026).settle(
+        panel(expenditure=x, quality=1.0))
+    np.testing.assert_allclose(with_w.net, without.net, rtol=1e-12, atol=1e-6)
+    np.testing.assert_array_equal(with_w.gain_shared, without.gain_shared)
+
+
+def test_reach_professional_unearned_withhold_is_shared_at_the_corridor_rate():
+    # Professional 2026, QS = 0.5: the unearned half of W, 2.5M, is lost to S:
+    # S = 100M - 5M + 2.5M - X = 97.5M - X.
+    # X = 97M: S = 0.5M -> 50% x 0.5M = 0.25M, x 0.98 = 0.245M
+    # (QS = 1: S = 3M -> 1.5M x 0.98 = 1.47M; the 2.5M unearned costs 50% x 2.5M x 0.98 = 1.225M)
+    # (withhold outside the corridor: S = -2M -> -1M + 2.5M = 1.5M, x 0.98 = 1.47M)
+    half = reach(97_000_000.0, quality=0.5, preset="reach-professional-2026")
+    full = reach(97_000_000.0, quality=1.0, preset="reach-professional-2026")
+    assert half == pytest.approx(0.98 * 250_000.0, rel=1e-12)
+    assert full == pytest.approx(0.98 * 1_500_000.0, rel=1e-12)
+    assert full - half == pytest.approx(0.98 * 0.5 * 2_500_000.0, rel=1e-12)
+    # on the loss side, unsequestered: X = 101M, QS = 0.5: S = -3.5M -> -1.75M; QS = 1: S = -1M -> -0.5M
+    assert reach(101_000_000.0, quality=0.5, preset="reach-professional-2026") == pytest.approx(-1_750_000.0, rel=1e-12)
+    assert reach(101_000_000.0, quality=1.0, preset="reach-professional-2026") == pytest.approx(-500_000.0, rel=1e-12)
+
+
+def test_reach_professional_larger_withhold_never_pays_more():
+    # Professional at QS = 0.8, X = 95M: S = 100M - 0.2 W - 95M = 5M - 0.2 W, all in the 50% band
+    # W = 0:  S = 5M   -> 2.5M  x 0.98 = 2.45M
+    # W = 2M: S = 4.6M -> 2.3M  x 0.98 = 2.254M
+    # W = 5M: S = 4M   -> 2.0M  x 0.98 = 1.96M
+    # (withhold outside the corridor, W = 5M: S = 0 -> 0 + 0.8 x 5M = 4M, x 0.98 = 3.92M: more than with W = 0)
+    got = [reach(95_000_000.0, quality=0.8, preset="reach-professional-2026", quality_withhold=w)
+           for w in (0.0, 0.02, 0.05)]
+    assert got == pytest.approx([0.98 * 2_500_000.0, 0.98 * 2_300_000.0, 0.98 * 2_000_000.0], rel=1e-12)
+
+
+def test_earned_withhold_moves_savings_across_a_band_edge():
+    # Global 2026, X = 84M: S = 91M + 5M x QS - 84M = 7M + 5M x QS; band 1 ends at 10% of 96M = 9.6M
+    # QS = 0:   S = 7M  -> 7M kept                     -> x 0.98 = 6.86M
+    # QS = 0.6: S = 10M -> 9.6M + 50% x 0.4M = 9.8M    -> x 0.98 = 9.604M
+    # QS = 1:   S = 12M -> 9.6M + 50% x 2.4M = 10.8M   -> x 0.98 = 10.584M
+    # (outside the corridor QS = 1 gave 7M + 5M = 12M -> 11.76M: the 2.4M above the edge kept in full)
+    assert reach(84_000_000.0, quality=0.0) == pytest.approx(0.98 * 7_000_000.0, rel=1e-12)
+    assert reach(84_000_000.0, quality=0.6) == pytest.approx(0.98 * 9_800_000.0, rel=1e-12)
+    assert reach(84_000_000.0, quality=1.0) == pytest.approx(0.98 * 10_800_000.0, rel=1e-12)
+    # withhold on the discounted benchmark: W = 5% x 96M = 4.8M; QS = 0.5: S = 96 - 4.8 + 2.4 - 84
+    # = 9.6M, exactly the top of band 1 -> 9.6M x 0.98 = 9.408M
+    assert reach(84_000_000.0, quality=0.5, withhold_base="discounted_benchmark") == pytest.approx(
+        0.98 * 9_600_000.0, rel=1e-12)
+    # Professional 2026, X = 93M: S = 2M + 5M x QS; QS = 1: S = 7M -> 50% x 5M + 35% x 2M = 3.2M
+    assert reach(93_000_000.0, quality=0.0, preset="reach-professional-2026") == pytest.approx(
+        0.98 * 1_000_000.0, rel=1e-12)
+    assert reach(93_000_000.0, quality=1.0, preset="reach-professional-2026") == pytest.approx(
+        0.98 * 3_200_000.0, rel=1e-12)
+    # LEAD Professional 2027 (W = 3M, 60% of savings / 50% of losses, losses sequestered), X = 99M:
+    # S = 1M - 3M (1 - QS). QS = 0: S = -2M -> -0.98 x 1M; QS = 0.5: S = -0.5M -> -0.98 x 0.25M;
+    # QS = 1: S = +1M -> 0.98 x 0.6M, across the zero edge into the savings bands
+    lead = dict(preset="lead-professional-2027", year=2027)
+    assert reach(99_000_000.0, quality=0.0, **lead) == pytest.approx(-0.98 * 1_000_000.0, rel=1e-12)
+    assert reach(99_000_000.0, quality=0.5, **lead) == pytest.approx(-0.98 * 250_000.0, rel=1e-12)
+    assert reach(99_000_000.0, quality=1.0, **lead) == pytest.approx(0.98 * 600_000.0, rel=1e-12)
 
 
 def test_reach_global_2023_first_band_is_25_percent():
-    # PY2023: discount 3%, withhold 2%: B_adj 97M, W 2M, S = 95M - X; S = 25% of 97M = 24.25M
-    assert reach(95_000_000.0 - 24_250_000.0, preset="reach-global-2023", year=2023) == pytest.approx(0.98 * 24_250_000.0)
+    # PY2023: discount 3%, withhold 2%: B_adj 97M, W 2M; QS = 0: S = 97M - 2M + 0 - X = 95M - X.
+    # X = 70.75M: S = 24.25M = 25% of 97M, the top of the 100% band -> 24.25M x 0.98
+    assert reach(95_000_000.0 - 24_250_000.0, preset="reach-global-2023", year=2023) == pytest.approx(
+        0.98 * 24_250_000.0, rel=1e-12)
 
 
 def test_reach_professional_shares_half_in_the_first_band():
-    # PY2024 Professional: no discount, W 2M: S = 98M - X. S = 5M (5% of B): 50% kept
-    assert reach(93_000_000.0, preset="reach-professional-2024", year=2024) == pytest.approx(0.98 * 2_500_000.0)
-    # S = 10M: 2.5M + 35% x 5M
-    assert reach(88_000_000.0, preset="reach-professional-2024", year=2024) == pytest.approx(0.98 * 4_250_000.0)
+    # PY2024 Professional: no discount, W 2M; QS = 0: S = 100M - 2M + 0 - X = 98M - X.
+    # X = 93M: S = 5M (5% of B): 50% x 5M = 2.5M
+    assert reach(93_000_000.0, preset="reach-professional-2024", year=2024) == pytest.approx(
+        0.98 * 2_500_000.0, rel=1e-12)
+    # X = 88M: S = 10M: 2.5M + 35% x 5M = 4.25M
+    assert reach(88_000_000.0, preset="reach-professional-2024", year=2024) == pytest.approx(
+        0.98 * 4_250_000.0, rel=1e-12)
 
 
 def test_lead_professional_asymmetric_bands_and_sequestered_losses():
-    c = contract("lead-professional-2027", 2027)  # no discount, withhold 3%: S = 97M - X
-    gain = float(c.settle(panel(expenditure=87_000_000.0)).net[0])  # S = 10M = 10% of B: 60%
-    loss = float(c.settle(panel(expenditure=107_000_000.0)).net[0])  # S = -10M: 50%, sequestered
-    assert gain == pytest.approx(0.98 * 6_000_000.0)
-    assert loss == pytest.approx(-0.98 * 5_000_000.0)
+    c = contract("lead-professional-2027", 2027)  # no discount, withhold 3%; QS = 0: S = 97M - X
+    gain = float(c.settle(panel(expenditure=87_000_000.0)).net[0])  # S = 10M = 10% of B: 60% x 10M = 6M
+    loss = float(c.settle(panel(expenditure=107_000_000.0)).net[0])  # S = -10M: 50% = -5M, sequestered
+    assert gain == pytest.approx(0.98 * 6_000_000.0, rel=1e-12)
+    assert loss == pytest.approx(-0.98 * 5_000_000.0, rel=1e-12)
+    # QS = 1: S = 100M - X; X = 87M: S = 13M -> 60% x 10M + 35% x 3M = 7.05M
+    full = float(c.settle(panel(expenditure=87_000_000.0, quality=1.0)).net[0])
+    assert full == pytest.approx(0.98 * 7_050_000.0, rel=1e-12)
 
 
 def test_corridor_vectorised_matches_scalar_reference():

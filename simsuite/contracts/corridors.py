@@ -1,13 +1,28 @@
 """Benchmark contracts with risk corridors: ACO REACH Professional and Global, LEAD.
 
-Rules (``shared/reference/payment-rules.md`` §2)::
+Rules (``shared/reference/payment-rules.md`` §2, except where the withhold is earned back)::
 
     B_adj    = B (1 - discount)                     # Global only has a discount
     W        = withhold x (B or B_adj)              # quality withhold
-    S        = B_adj - W - X                        # savings (+) or losses (-)
+    S        = B_adj - W + W x QS - X               # = B_adj - W (1 - QS) - X; savings (+) or losses (-)
     retained = sign(S) x sum_b share_b x clip(|S| - lo_b B_adj, 0, (hi_b - lo_b) B_adj)
-    net      = retained + W x QS                    # withhold earned back with quality
+    net      = retained
     net     -= sequestration x net  (on gains; on losses too where the terms say so)
+
+The earned-back withhold ``W x QS`` is added back to the benchmark *before* savings or
+losses are computed, so it passes through the risk corridors like any other benchmark
+dollar. That is how the REACH/GPDC Financial Operating Guides order the steps as we
+recall them (the withhold reduces the benchmark; the earned part is restored to it before
+gross savings/losses) [MEM: not checked against a copy of the guide here]. With QS = 1
+the withhold has no effect; with QS < 1 the unearned ``W (1 - QS)`` costs the provider
+its corridor share of it.
+
+This departs from the layout of the reference's §2 formula, which adds
+``earned_withhold(W, TQS)`` to the settlement *after* the corridor (tagged [MEM]). Paying
+the earned withhold outside the corridor makes it a windfall wherever the corridor share
+is below 100%: for a 50%-sharing Professional ACO with QS = 1 it gives
+``0.5 (S_B - W) + W = 0.5 S_B + 0.5 W`` (``S_B = B_adj - X``), so a larger withhold would
+*raise* the ACO's payment.
 
 Bands are fractions of the discounted benchmark; savings and losses use the same bands
 (symmetric) unless ``loss_bands`` is given. Money is dollars, positive = to the provider.
@@ -61,7 +76,13 @@ class CorridorTerms(BaseModel):
     discount : float
         Benchmark discount (Global 3-4%; Professional 0).
     quality_withhold : float
-        Share of the benchmark withheld and earned back in proportion to the quality score.
+        Share of the benchmark withheld and earned back in proportion to the quality
+        score. The earned part ``W x QS`` is added back to the benchmark before savings
+        or losses are computed, so it goes through the corridor bands (see the module
+        docstring); this departs from the reference's §2 layout (payment-rules.md),
+        which pays ``earned_withhold`` after the corridor [MEM] and would make a larger
+        withhold raise a 50%-sharing ACO's payment. With QS = 1 the withhold has no
+        effect.
     withhold_base : {"benchmark", "discounted_benchmark"}
         What the withhold percentage applies to.
     bands : list of [low, high, share]
@@ -108,11 +129,12 @@ def settle(terms: CorridorTerms, panel: PanelYear) -> Settlement:
     b = np.asarray(panel.benchmark, dtype=float)
     b_adj = b * (1.0 - terms.discount)
     w = terms.quality_withhold * (b if terms.withhold_base == "benchmark" else b_adj)
-    s = b_adj - w - np.asarray(panel.expenditure, dtype=float)
+    # the earned-back withhold returns to the benchmark before the corridor
+    earned = w * np.asarray(panel.quality_score, dtype=float)
+    s = b_adj - w + earned - np.asarray(panel.expenditure, dtype=float)
     gains = corridor_retained(s, b_adj, terms.bands)
     losses = corridor_retained(s, b_adj, terms.loss_bands or terms.bands)
-    retained = np.where(s > 0, gains, np.where(s < 0, -losses, 0.0))
-    net = retained + w * np.asarray(panel.quality_score, dtype=float)
+    net = np.where(s > 0, gains, np.where(s < 0, -losses, 0.0))
     cut = np.where(net > 0, terms.sequestration, terms.sequestration if terms.sequestration_on_losses else 0.0)
     net = net * (1.0 - cut)
     return Settlement(net=net, gain_shared=s > 0)
@@ -128,7 +150,8 @@ def reference_settlement(terms: CorridorTerms, benchmark: float, expenditure: fl
     b_adj = benchmark * (1.0 - terms.discount)
     base = benchmark if terms.withhold_base == "benchmark" else b_adj
     withhold = terms.quality_withhold * base
-    s = b_adj - withhold - expenditure
+    earned_withhold = withhold * quality_score  # added back to the benchmark, inside the corridor
+    s = (b_adj - withhold + earned_withhold) - expenditure
     bands = terms.bands if s >= 0 else (terms.loss_bands or terms.bands)
     remaining, kept = abs(s), 0.0
     for lo, hi, share in bands:
@@ -137,7 +160,7 @@ def reference_settlement(terms: CorridorTerms, benchmark: float, expenditure: fl
         kept += share * in_band
         remaining -= in_band
     assert remaining <= 1e-6 * max(1.0, abs(s))  # the bands cover every dollar
-    net = (kept if s >= 0 else -kept) + withhold * quality_score
+    net = kept if s >= 0 else -kept
     if net > 0 or terms.sequestration_on_losses:
         net *= 1.0 - terms.sequestration
     return net
