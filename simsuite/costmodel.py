@@ -31,8 +31,9 @@ from functools import lru_cache
 from importlib import resources
 
 import numpy as np
-import yaml
 from scipy import special
+
+from simsuite.yamlfile import load_package_yaml
 
 ENROLLMENT_TYPES: tuple[str, ...] = ("esrd", "disabled", "aged_dual", "aged_non_dual")
 _PUF_COLUMNS = {
@@ -100,7 +101,7 @@ def cost_model_defaults() -> dict:
     """
     path = resources.files("simsuite.data").joinpath(DEFAULTS_FILE)
     with path.open("r", encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return load_package_yaml(fh)
 
 
 def default_shape() -> dict[str, float]:

@@ -7,14 +7,15 @@ from importlib import resources
 from typing import Any
 
 import numpy as np
-import yaml
+
+from simsuite.yamlfile import load_package_yaml
 
 
 @lru_cache(maxsize=None)
 def preset_file(name: str) -> dict[str, Any]:
     """Parsed content of ``simsuite/presets/<name>.yaml`` (safe-loaded, cached)."""
     text = resources.files("simsuite.presets").joinpath(f"{name}.yaml").read_text("utf-8")
-    return yaml.safe_load(text)
+    return load_package_yaml(text)
 
 
 @lru_cache(maxsize=None)
