@@ -59,10 +59,13 @@ def national_ffs_2018() -> dict[str, dict[str, float]]:
     dollars = dict.fromkeys(ENROLLMENT_TYPES, 0.0)
     years = dict.fromkeys(ENROLLMENT_TYPES, 0.0)
     with path.open("r", encoding="utf-8-sig") as fh:
-        for row in csv.DictReader(fh):
-            row = {k.strip(): v for k, v in row.items()}
-            for t, col in _PUF_COLUMNS.items():
-                spend, py = row[f"Per capita {col} expenditures"], row[f"{col} person-years"]
+        rows = csv.reader(fh)
+        header = [name.strip() for name in next(rows)]
+        columns = {t: (header.index(f"Per capita {col} expenditures"), header.index(f"{col} person-years"))
+                   for t, col in _PUF_COLUMNS.items()}
+        for row in rows:
+            for t, (i_spend, i_years) in columns.items():
+                spend, py = row[i_spend], row[i_years]
                 # Small cells are suppressed in the PUF (blank or ".").
                 if _is_number(spend) and _is_number(py):
                     dollars[t] += float(spend) * float(py)

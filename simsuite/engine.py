@@ -89,6 +89,7 @@ def simulate_totals(panel: PanelArrays, caps: np.ndarray, cost_factor: float | n
     # leaves no partial block. Results do not depend on the chunk size.
     unit = 4 * BLOCK
     chunk = max(unit, -(-options.chunk // unit) * unit)
+    severity = panel.severity  # built on each access
     previous_threads = numba.get_num_threads()
     if options.threads is not None:
         numba.set_num_threads(min(options.threads, numba.config.NUMBA_NUM_THREADS))
@@ -102,7 +103,7 @@ def simulate_totals(panel: PanelArrays, caps: np.ndarray, cost_factor: float | n
             else:
                 panel_totals(key, options.first_sim + start, panel.log_mean_expected,
                              np.ascontiguousarray(log_shift[start:stop]), panel.cohort_start,
-                             panel.zero_share, panel.severity, caps, totals[start:stop])
+                             panel.zero_share, severity, caps, totals[start:stop])
             if progress is not None:
                 progress(stop - start)
     finally:

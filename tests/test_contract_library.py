@@ -344,3 +344,19 @@ def test_impossible_terms_are_refused_with_the_field_named(preset, year, overrid
 def test_unknown_family_for_a_custom_contract():
     with pytest.raises(FieldProblem, match="unknown contract family 'corridors' \\(did you mean 'corridor'\\?\\)"):
         build_custom_contract("corridors", {}, "x")
+
+
+# --- preset files: read with libyaml's parser, the same values as the pure-Python one -------
+
+def test_preset_files_read_the_same_with_the_fast_parser():
+    import yaml
+    from importlib import resources
+
+    from simsuite.yamlfile import load_package_yaml
+
+    files = [f for f in resources.files("simsuite.presets").iterdir() if f.name.endswith(".yaml")]
+    files.append(resources.files("simsuite.data").joinpath("cost_model_defaults.yaml"))
+    assert len(files) >= 10
+    for f in files:
+        text = f.read_text("utf-8")
+        assert load_package_yaml(text) == yaml.safe_load(text), f.name
