@@ -81,8 +81,6 @@ def run(scenario: Path, sims: int | None, seed: int | None, threads: int | None,
     from simsuite.engine import options_for
     from simsuite.engine import run as run_scenario
     from simsuite.output import atomic_paths
-    from simsuite.plots import loss_distribution
-    from simsuite.results import write_netcdf
     from simsuite.scenario import load_scenario
     from simsuite.sizing import check_size, precision_warnings
     from simsuite.summary_table import comparison_table, run_header
@@ -117,6 +115,10 @@ def run(scenario: Path, sims: int | None, seed: int | None, threads: int | None,
     # With --zarr the per-simulation results are already in the store; the figure would
     # need every contract's column in memory, so only the summary is written here.
     names = ["summary.csv"] if zarr is not None else ["summary.csv", "results.nc", "loss_distribution.png"]
+    # Imported here, not above: matplotlib need not delay the first simulation.
+    from simsuite.plots import loss_distribution
+    from simsuite.results import write_netcdf
+
     with atomic_paths([out_dir / n for n in names]) as paths:
         table = ds["summary"].to_pandas()
         table.join(ds["summary_se"].to_pandas().add_suffix("_se")).to_csv(paths[0])

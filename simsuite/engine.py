@@ -232,7 +232,8 @@ def run(scenario: Scenario, options: RunOptions | None = None,
     xarray.Dataset
         See `simsuite.results.assemble`.
     """
+    options = options or options_for(scenario)
+    arrays = simulate(scenario, options, progress)
     from simsuite.results import assemble  # xarray loads after the simulation, not before
 
-    options = options or options_for(scenario)
-    return assemble(scenario, options, simulate(scenario, options, progress))
+    return assemble(scenario, options, arrays)
