@@ -311,7 +311,9 @@ def tornado(sens: xr.Dataset, measures: tuple[str, ...] = ("mean", "VaR95")) -> 
     One panel per measure, one row per assumption (largest swing on top), one bar
     pair per contract: solid = the assumption raised, hatched = lowered; bars start
     at the base value (change 0). Contracts whose measure never changes are left out
-    of that panel. ``sens`` is `simsuite.sweep.sensitivity` output.
+    of that panel; an assumption that moves no contract's measure at all (e.g. the
+    high-cost share when costs are resampled from a history) is labelled "no effect
+    here" rather than shown as an empty row. ``sens`` is `simsuite.sweep.sensitivity` output.
     """
     fig = Figure(figsize=(13, 5.8), layout="constrained")
     axes = fig.subplots(1, len(measures))
@@ -336,7 +338,8 @@ def tornado(sens: xr.Dataset, measures: tuple[str, ...] = ("mean", "VaR95")) -> 
                     ax.barh(y, value, height=height * 0.9, color=colors[n],
                             alpha=1.0 if side == "high" else 0.45,
                             hatch=None if side == "high" else "///", edgecolor=colors[n], linewidth=0.5)
-        ax.set_yticks(range(len(order)), [labels[f] for f in order])
+        inert = [float(np.abs(change.isel(factor=f)).max()) == 0 for f in range(len(labels))]
+        ax.set_yticks(range(len(order)), [labels[f] + (" (no effect here)" if inert[f] else "") for f in order])
         ax.axvline(0.0, color="0.2", linewidth=0.9)
         base_lines = ", ".join(f"{n} {_text_dollars(float(sens['base'].sel(contract=n, measure=measure)))}"
                                for n in moving)

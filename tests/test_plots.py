@@ -62,3 +62,19 @@ def test_every_figure(ds, scenario, tmp_path):
     change = sens["summary"].sel(factor="assumptions.true_savings", measure="mean") - sens["base"].sel(measure="mean")
     assert float(change.sel(side="high", contract="mssp-enhanced")) > 0 > float(change.sel(side="low", contract="mssp-enhanced"))
     _nonblank_png(plots.tornado(sens), tmp_path / "tornado.png")
+
+
+def test_tornado_labels_an_assumption_that_moves_nothing(ds):
+    # Two factors over the run's contracts: one moves every result by +-1,000, one moves nothing.
+    import xarray as xr
+
+    base = ds["summary"]
+    step = xr.DataArray([[-1_000.0, 1_000.0], [0.0, 0.0]], dims=("factor", "side"))
+    sens = xr.Dataset(
+        {"summary": base.expand_dims(factor=2, side=2) + step, "base": base},
+        coords={"factor": ["a", "b"], "side": ["low", "high"], "label": ("factor", ["moves", "inert"])},
+    )
+    fig = plots.tornado(sens)
+    ticks = [[t.get_text() for t in ax.get_yticklabels()] for ax in fig.axes[:2]]
+    for labels in ticks:
+        assert sorted(labels) == ["inert (no effect here)", "moves"]
