@@ -115,14 +115,14 @@ def run(scenario: Path, sims: int | None, seed: int | None, threads: int | None,
     # With --zarr the per-simulation results are already in the store; the figure would
     # need every contract's column in memory, so only the summary is written here.
     names = ["summary.csv"] if zarr is not None else ["summary.csv", "results.nc", "loss_distribution.png"]
-    # Imported here, not above: matplotlib need not delay the first simulation.
-    from simsuite.plots import loss_distribution
-    from simsuite.results import write_netcdf
-
     with atomic_paths([out_dir / n for n in names]) as paths:
         table = ds["summary"].to_pandas()
         table.join(ds["summary_se"].to_pandas().add_suffix("_se")).to_csv(paths[0])
         if zarr is None:
+            # Imported here, not at the top: matplotlib need not delay the first simulation.
+            from simsuite.plots import loss_distribution
+            from simsuite.results import write_netcdf
+
             write_netcdf(ds, paths[1])
             loss_distribution(ds).savefig(paths[2], dpi=120, format="png")
     stored = f" and {zarr}" if zarr is not None else ""

@@ -64,6 +64,8 @@ def national_ffs_2018() -> dict[str, dict[str, float]]:
         columns = {t: (header.index(f"Per capita {col} expenditures"), header.index(f"{col} person-years"))
                    for t, col in _PUF_COLUMNS.items()}
         for row in rows:
+            if not row:
+                continue
             for t, (i_spend, i_years) in columns.items():
                 spend, py = row[i_spend], row[i_years]
                 # Small cells are suppressed in the PUF (blank or ".").

@@ -89,7 +89,7 @@ def simulate_totals(panel: PanelArrays, caps: np.ndarray, cost_factor: float | n
     # leaves no partial block. Results do not depend on the chunk size.
     unit = 4 * BLOCK
     chunk = max(unit, -(-options.chunk // unit) * unit)
-    severity = panel.severity  # built on each access
+    severity = None if bootstrap is not None else panel.severity  # built on each access
     previous_threads = numba.get_num_threads()
     if options.threads is not None:
         numba.set_num_threads(min(options.threads, numba.config.NUMBA_NUM_THREADS))

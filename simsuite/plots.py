@@ -43,7 +43,7 @@ def loss_distribution(ds: xr.Dataset, bins: int = 80) -> Figure:
     # Fixed margins rather than constrained layout: this figure is drawn on every
     # `simsuite run`, and the layout solver would double its rendering time.
     fig = Figure(figsize=(9, 5.2))
-    fig.subplots_adjust(left=0.11, right=0.985, bottom=0.1, top=0.89)
+    fig.subplots_adjust(left=0.11, right=0.96, bottom=0.1, top=0.89)
     ax = fig.add_subplot()
     loss = -ds["net"]
     lo, hi = float(loss.min()), float(loss.max())
@@ -338,7 +338,7 @@ def tornado(sens: xr.Dataset, measures: tuple[str, ...] = ("mean", "VaR95")) -> 
                     ax.barh(y, value, height=height * 0.9, color=colors[n],
                             alpha=1.0 if side == "high" else 0.45,
                             hatch=None if side == "high" else "///", edgecolor=colors[n], linewidth=0.5)
-        inert = [float(np.abs(change.isel(factor=f)).max()) == 0 for f in range(len(labels))]
+        inert = [bool((change.isel(factor=f) == 0).all()) for f in range(len(labels))]
         ax.set_yticks(range(len(order)), [labels[f] + (" (no effect here)" if inert[f] else "") for f in order])
         ax.axvline(0.0, color="0.2", linewidth=0.9)
         base_lines = ", ".join(f"{n} {_text_dollars(float(sens['base'].sel(contract=n, measure=measure)))}"

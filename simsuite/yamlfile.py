@@ -1,6 +1,7 @@
 """Safe YAML reading that remembers where each field sits in the file.
 
-Only ``yaml.SafeLoader`` is used: no tag can construct a Python object, and no
+Only safe loading is used (``yaml.SafeLoader``; libyaml's ``CSafeLoader``, the same safe
+construction, for the package's own files): no tag can construct a Python object, and no
 value is ever evaluated.
 """
 
