@@ -287,8 +287,12 @@ def main() -> None:
     base_n, base_s = (10_000, 2_000) if quick else (10_000, 10_000)
     ns = [base_n, 3 * base_n, 10 * base_n]
     ss = [base_s, 3 * base_s, 10 * base_s]
-    t_n = [float(np.median([scale_run(x, base_s)["seconds"] for _ in range(3)])) for x in ns]
-    t_s = [float(np.median([scale_run(base_n, x)["seconds"] for _ in range(3)])) for x in ss]
+    # Sizes interleaved within each repetition, so a burst of load hits every size alike.
+    runs_n = [[scale_run(x, base_s)["seconds"] for x in ns] for _ in range(3)]
+    runs_s = [[scale_run(base_n, x)["seconds"] for x in ss] for _ in range(3)]
+    t_n = [float(v) for v in np.median(runs_n, axis=0)]
+    t_s = [float(v) for v in np.median(runs_s, axis=0)]
+    print(f"  N sizes {ns}: {t_n}; S sizes {ss}: {t_s}", file=sys.stderr)
     row(f"time exponent in N (N = {ns[0]:,}..{ns[-1]:,}, S = {base_s:,})", f"{fit_exponent(ns, t_n):.3f}",
         "~1", abs(fit_exponent(ns, t_n) - 1) < 0.1)
     row(f"time exponent in S (S = {ss[0]:,}..{ss[-1]:,}, N = {base_n:,})", f"{fit_exponent(ss, t_s):.3f}",
