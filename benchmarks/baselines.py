@@ -21,8 +21,17 @@ import numpy as np
 from numba import njit, prange
 
 from simsuite.kernels.panel import BLOCK
-from simsuite.kernels.rng import (exp_poly, index_offset, mix64, ndtri_clamp, ndtri_finish,
-                                  ndtri_tail_r, sim_key, to_unit, uniform)
+from simsuite.kernels.rng import (
+    exp_poly,
+    index_offset,
+    mix64,
+    ndtri_clamp,
+    ndtri_finish,
+    ndtri_tail_r,
+    sim_key,
+    to_unit,
+    uniform,
+)
 
 
 def _numpy_chunk(panel, caps, log_mean, seed_seq, m):

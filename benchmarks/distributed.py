@@ -37,10 +37,10 @@ def main() -> None:
     import numba
     from distributed import Client, LocalCluster
 
-    from simsuite.distributed import default_chunk_sims, run_on_cluster
-    from simsuite.engine import options_for, run
-    from simsuite.scenario import load_scenario
-    from simsuite.sweep import scenario_with
+    from simsuite.engines.distributed import default_chunk_sims, run_on_cluster
+    from simsuite.engines.montecarlo import options_for, run
+    from simsuite.scenario.edit import scenario_with
+    from simsuite.scenario.load import load_scenario
 
     base = load_scenario(ROOT / "scenarios" / "aco-5000.yaml")
     scenario = scenario_with(base, "population.beneficiaries", args.beneficiaries)
@@ -61,12 +61,12 @@ def main() -> None:
     client.wait_for_workers(args.workers, timeout=120)
     # Warm-up: every worker imports simsuite and loads its kernels.
     run_on_cluster(scenario, options_for(scenario, sims=64 * args.workers, seed=1),
-                   scheduler=cluster.scheduler_address, chunk_sims=64, progress=False)
+                   scheduler=cluster.scheduler_address, chunk_sims=64)
     startup = time.perf_counter() - started
     try:
         chunk = default_chunk_sims(scenario, args.sims, args.workers)
         started = time.perf_counter()
-        ds = run_on_cluster(scenario, options, scheduler=cluster.scheduler_address, progress=False)
+        ds = run_on_cluster(scenario, options, scheduler=cluster.scheduler_address)
         elapsed = time.perf_counter() - started
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
         rows.append((f"local cluster, {args.workers} worker processes",

@@ -32,10 +32,10 @@ sys.path.insert(0, str(HERE))
 
 from baselines import floor_totals, numpy_panel_totals, scalar_floor_totals  # noqa: E402
 
-from simsuite.engine import RunOptions, simulate_totals  # noqa: E402
+from simsuite.engines.montecarlo import RunOptions, simulate_totals
 from simsuite.kernels import stream_key  # noqa: E402
-from simsuite.population import build_panel  # noqa: E402
-from simsuite.scenario import scenario_from_dict  # noqa: E402
+from simsuite.model.population import build_panel
+from simsuite.scenario.load import scenario_from_dict
 
 SEED = 2026
 
@@ -104,7 +104,7 @@ _CLI_WRAPPER = textwrap.dedent("""
     import atexit, json, sys, time
     t_import = time.monotonic()
     import numba
-    import simsuite.engine as engine
+    import simsuite.engines.montecarlo as engine
     kernel = engine.panel_totals
     stats = {"first_enter": None, "first_exit": None, "last_exit": None, "kernel_s": 0.0,
              "load_s": 0.0, "calls": 0}
@@ -131,7 +131,7 @@ _CLI_WRAPPER = textwrap.dedent("""
             json.dump(stats, fh)
     atexit.register(write_stats)
     sys.argv = ["simsuite", *sys.argv[2:]]
-    from simsuite.entry import main
+    from simsuite.cli.entry import main
     main()  # leaves the way the `simsuite` command does
 """)
 

@@ -1,5 +1,5 @@
 """``python -m simsuite`` runs the command line."""
 
-from simsuite.entry import main
+from simsuite.cli.entry import main
 
 main()

@@ -6,6 +6,10 @@ other exception is a bug or a runtime failure.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from os import PathLike
+from typing import Any
+
 
 class SimsuiteError(Exception):
     """Base class of every error simsuite reports to a user in one line."""
@@ -16,7 +20,7 @@ class InputError(SimsuiteError):
 
     Parameters
     ----------
-    source : str
+    source : str or path
         The file (or other origin, e.g. ``"--sims"``) that holds the bad value.
     field : str
         Dotted path of the field inside that source, ``""`` if the whole source is bad.
@@ -26,7 +30,7 @@ class InputError(SimsuiteError):
         1-based line of the field in the source, where known.
     """
 
-    def __init__(self, source: str, field: str, problem: str, line: int | None = None):
+    def __init__(self, source: str | PathLike[str], field: str, problem: str, line: int | None = None):
         self.source = str(source)
         self.field = field
         self.problem = problem
@@ -65,13 +69,16 @@ class FieldProblem(SimsuiteError, ValueError):
         super().__init__(f"{'.'.join(map(str, self.loc))}: {problem}")
 
 
-def located_problem(err: dict) -> tuple[tuple, str]:
+def located_problem(err: Mapping[str, Any]) -> tuple[tuple, str]:
     """Location and one-line text of one pydantic error, unwrapping `FieldProblem`.
 
     A validator that raises `FieldProblem` names a field below the model it checks;
     its location is appended to the one pydantic reports.
     """
-    loc = tuple(p for p in err["loc"] if not _is_union_tag(p))
+    parts = tuple(err["loc"])
+    # An unknown field's own name ends the location, even a name like 'none' or 'int'.
+    last = len(parts) - 1 if err.get("type") == "extra_forbidden" else -1
+    loc = tuple(p for i, p in enumerate(parts) if i == last or not _is_union_tag(p))
     ctx_error = (err.get("ctx") or {}).get("error")
     if isinstance(ctx_error, FieldProblem):
         return loc + ctx_error.loc, ctx_error.problem
@@ -86,7 +93,7 @@ def _is_union_tag(part: object) -> bool:
     )
 
 
-def pydantic_problem(err: dict) -> str:
+def pydantic_problem(err: Mapping[str, Any]) -> str:
     """One-line text of one pydantic error (``ValidationError.errors()`` item)."""
     msg = err["msg"]
     if msg.startswith("Value error, "):

@@ -6,9 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simsuite.contracts import capitation, corridors, primary_care_first, quality_payments
+from simsuite.contracts import (
+    build_contract,
+    build_custom_contract,
+    capitation,
+    corridors,
+    primary_care_first,
+    quality_payments,
+)
 from simsuite.contracts.base import UNCAPPED, CapSpec, PanelYear
-from simsuite.contracts.presets import all_presets, build_contract, build_custom_contract
+from simsuite.contracts.presets import all_presets
 from simsuite.errors import FieldProblem
 
 B = 100_000_000.0
@@ -149,12 +156,12 @@ def test_earned_withhold_moves_savings_across_a_band_edge():
         0.98 * 1_000_000.0, rel=1e-12)
     assert reach(93_000_000.0, quality=1.0, preset="reach-professional-2026") == pytest.approx(
         0.98 * 3_200_000.0, rel=1e-12)
-    # LEAD Professional 2027 (W = 3M, 60% of savings / 50% of losses, losses sequestered), X = 99M:
-    # S = 1M - 3M (1 - QS). QS = 0: S = -2M -> -0.98 x 1M; QS = 0.5: S = -0.5M -> -0.98 x 0.25M;
-    # QS = 1: S = +1M -> 0.98 x 0.6M, across the zero edge into the savings bands
-    lead = dict(preset="lead-professional-2027", year=2027)
-    assert reach(99_000_000.0, quality=0.0, **lead) == pytest.approx(-0.98 * 1_000_000.0, rel=1e-12)
-    assert reach(99_000_000.0, quality=0.5, **lead) == pytest.approx(-0.98 * 250_000.0, rel=1e-12)
+    # LEAD Professional 2027 (W = 3M, 60% of savings; losses at a stated flat 50%, sequestered:
+    # what is owed grows by 2%), X = 99M: S = 1M - 3M (1 - QS). QS = 0: S = -2M -> -1.02 x 1M;
+    # QS = 0.5: S = -0.5M -> -1.02 x 0.25M; QS = 1: S = +1M -> 0.98 x 0.6M, across the zero edge
+    lead = dict(preset="lead-professional-2027", year=2027, loss_bands=LEAD_LOSSES)
+    assert reach(99_000_000.0, quality=0.0, **lead) == pytest.approx(-1.02 * 1_000_000.0, rel=1e-12)
+    assert reach(99_000_000.0, quality=0.5, **lead) == pytest.approx(-1.02 * 250_000.0, rel=1e-12)
     assert reach(99_000_000.0, quality=1.0, **lead) == pytest.approx(0.98 * 600_000.0, rel=1e-12)
 
 
@@ -175,12 +182,25 @@ def test_reach_professional_shares_half_in_the_first_band():
         0.98 * 4_250_000.0, rel=1e-12)
 
 
+# LEAD Professional's loss bands beyond "50% of losses" are not published (R6): the preset
+# refuses without them; these tests state a flat 50%.
+LEAD_LOSSES = [[0.0, None, 0.5]]
+
+
+def test_lead_professional_loss_bands_must_be_given():
+    with pytest.raises(FieldProblem, match="loss_bands: preset 'lead-professional-2027' has no published value"):
+        contract("lead-professional-2027", 2027)
+
+
 def test_lead_professional_asymmetric_bands_and_sequestered_losses():
-    c = contract("lead-professional-2027", 2027)  # no discount, withhold 3%; QS = 0: S = 97M - X
+    # no discount, withhold 3%; QS = 0: S = 97M - X
+    c = contract("lead-professional-2027", 2027, loss_bands=LEAD_LOSSES)
     gain = float(c.settle(panel(expenditure=87_000_000.0)).net[0])  # S = 10M = 10% of B: 60% x 10M = 6M
-    loss = float(c.settle(panel(expenditure=107_000_000.0)).net[0])  # S = -10M: 50% = -5M, sequestered
+    # S = -10M: 50% = -5M; sequestration applies to losses too and increases what is owed (R6):
+    # -5M x 1.02 = -5.1M (before issue 16 the code gave -5M x 0.98 = -4.9M, owing less)
+    loss = float(c.settle(panel(expenditure=107_000_000.0)).net[0])
     assert gain == pytest.approx(0.98 * 6_000_000.0, rel=1e-12)
-    assert loss == pytest.approx(-0.98 * 5_000_000.0, rel=1e-12)
+    assert loss == pytest.approx(-1.02 * 5_000_000.0, rel=1e-12)
     # QS = 1: S = 100M - X; X = 87M: S = 13M -> 60% x 10M + 35% x 3M = 7.05M
     full = float(c.settle(panel(expenditure=87_000_000.0, quality=1.0)).net[0])
     assert full == pytest.approx(0.98 * 7_050_000.0, rel=1e-12)
@@ -190,11 +210,86 @@ def test_corridor_vectorised_matches_scalar_reference():
     rng = np.random.default_rng(1)
     x = B * rng.uniform(0.3, 1.7, 2000)
     q = rng.uniform(0, 1, 2000)
-    for preset, year in (("reach-global-2026", 2026), ("reach-professional-2025", 2025), ("lead-professional-2027", 2027)):
-        c = contract(preset, year)
+    for preset, year, extra in (("reach-global-2026", 2026, {}), ("reach-professional-2025", 2025, {}),
+                                ("lead-professional-2027", 2027, {"loss_bands": LEAD_LOSSES}),
+                                ("lead-global-2027-higher-spending", 2027, {})):
+        c = contract(preset, year, **extra)
         out = c.settle(panel(expenditure=x, quality=q)).net
         ref = [corridors.reference_settlement(c.terms, B, x[i], q[i]) for i in range(x.size)]
         np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-6)
+
+
+# --- LEAD Global PY2027: sequestration on losses, the higher-spending administrative add-on ----
+#
+# R6 (one secondary source, Low): "2% sequestration applies to shared savings and losses"; a
+# higher-spending ACO's benchmark is discounted 1.75% and it gets a 1.5% administrative add-on
+# of the benchmark before discount, "paid separately from the benchmark" (outside the corridors).
+# B = 60M before discount: B_adj = 60M x 0.9825 = 58.95M; add-on = 1.5% x 60M = 900,000.
+# QS = 1 (the withhold is all earned back): S = B_adj - X.
+
+def lead_global(expenditure: float, preset: str = "lead-global-2027-higher-spending") -> float:
+    c = contract(preset, 2027)
+    out = float(c.settle(panel(benchmark=60e6, expenditure=expenditure, quality=1.0)).net[0])
+    assert out == pytest.approx(corridors.reference_settlement(c.terms, 60e6, expenditure, 1.0), rel=1e-12)
+    return out
+
+
+@pytest.mark.parametrize("gross, expected", [
+    (3_000_000.0, 3_000_000.0 * 0.98 + 900_000.0),     # in corridor 1 (100%): 2,940,000 + add-on
+    (-3_000_000.0, -3_000_000.0 * 1.02 + 900_000.0),   # a loss: owed 3,060,000 (not 2,940,000), less the add-on
+    # 12M: corridor 1 ends at 15% x 58.95M = 8,842,500 (100%), then 50% x 3,157,500 = 1,578,750:
+    # 10,421,250 x 0.98 = 10,212,825, plus the add-on
+    (12_000_000.0, 10_421_250.0 * 0.98 + 900_000.0),
+])
+def test_lead_higher_spending_add_on_and_sequestration(gross, expected):
+    assert lead_global(58_950_000.0 - gross) == pytest.approx(expected, rel=1e-12)
+
+
+def test_lead_lower_spending_losses_are_increased_by_sequestration():
+    # 3% discount: B_adj = 58.2M; X = 61.2M -> S = -3M -> owed 3M x 1.02 = 3.06M; no add-on.
+    assert lead_global(61_200_000.0, preset="lead-global-2027") == pytest.approx(-3_060_000.0, rel=1e-12)
+    # Just on the other side of zero: S = +1 -> 0.98; exactly zero: nothing.
+    assert lead_global(58_199_999.0, preset="lead-global-2027") == pytest.approx(0.98, rel=1e-9)
+    assert lead_global(58_200_000.0, preset="lead-global-2027") == 0.0
+
+
+# --- risk-score caps of REACH and LEAD (`corridors.risk_ratio`) -------------------------------
+
+def _ratio(preset: str, year: int, hcc: float, since_2019: float | None = None) -> float:
+    from simsuite.contracts.base import RiskGrowth
+
+    growth = RiskGrowth(agreement_start=year, hcc_ratio=np.array([hcc]), weights=np.array([1.0]),
+                        ratio_since_2019=None if since_2019 is None else np.array([since_2019]))
+    return float(corridors.risk_ratio(contract(preset, year).terms, growth)[0])
+
+
+@pytest.mark.parametrize("hcc, expected", [
+    # REACH: symmetric 3% from 2022 (CMS PY2026 quick reference): on a $60M benchmark
+    (1.05, 1.03),     # 61.8M
+    (1.0299, 1.0299), # just inside: followed
+    (0.95, 0.97),     # 58.2M: the floor (the code before issue 16 followed the decline to 57.0M)
+    (0.9701, 0.9701),
+])
+def test_reach_symmetric_risk_cap(hcc, expected):
+    assert _ratio("reach-global-2025", 2025, hcc) == pytest.approx(expected, rel=1e-15)
+
+
+def test_reach_2026_caps_growth_since_2019_after_the_symmetric_cap():
+    # PY2026 (CMS quick reference; Milliman): after the 3% symmetric cap, growth 2019 -> 2026 is
+    # capped at 3% too, with no floor. Reference ratio 1.02 (within 3%); 2019 -> 2026 growth 5%:
+    # the 2019 score is 1.02/1.05 of the reference-year score, so the ceiling is 1.03 x 1.02/1.05.
+    assert _ratio("reach-global-2026", 2026, 1.02, since_2019=1.05) == pytest.approx(1.03 * 1.02 / 1.05, rel=1e-15)
+    # Growth since 2019 of exactly 3%: not cut; of 2%: the symmetric cap alone.
+    assert _ratio("reach-global-2026", 2026, 1.02, since_2019=1.03) == pytest.approx(1.02, rel=1e-15)
+    assert _ratio("reach-global-2026", 2026, 1.05, since_2019=1.02) == pytest.approx(1.03, rel=1e-15)
+    # A decline is floored by the symmetric cap only (no floor on the 2019 cap).
+    assert _ratio("reach-global-2026", 2026, 0.95, since_2019=0.95) == pytest.approx(0.97, rel=1e-15)
+
+
+def test_lead_symmetric_risk_cap():
+    # LEAD (R6, Low): 3% symmetric for aged/disabled and ESRD; 1.05 -> 1.03 (4% High Needs not modelled).
+    assert _ratio("lead-global-2027", 2027, 1.05) == pytest.approx(1.03, rel=1e-15)
+    assert _ratio("lead-global-2027", 2027, 0.90) == pytest.approx(0.97, rel=1e-15)
 
 
 # --- capitation with specific and aggregate stop-loss ---------------------------------------
@@ -202,7 +297,7 @@ def test_corridor_vectorised_matches_scalar_reference():
 def test_capitation_specific_stop_loss_at_the_attachment_point():
     costs = np.array([0.0, 5_000.0, 150_000.0, 150_001.0, 400_000.0])
     terms = contract("capitation-full-risk", pmpm=1_000.0, revenue_to_benchmark=None,
-                     specific_attachment=150_000.0).terms
+                     specific_attachment=150_000.0, specific_coinsurance=0.10).terms
     # revenue 1,000 x 12 x 5 = 60,000; claims 0 + 5k + 150k + (150k + 0.1) + (150k + 25k)
     expected = 60_000.0 - (5_000.0 + 150_000.0 + 150_000.1 + 175_000.0)
     ref = capitation.reference_settlement(terms, 1.0, costs, beneficiaries=5)
@@ -215,7 +310,7 @@ def test_capitation_specific_stop_loss_at_the_attachment_point():
 
 def test_capitation_aggregate_stop_loss_and_premiums():
     terms = contract("capitation-full-risk", revenue_to_benchmark=1.0, aggregate_attachment=1.10,
-                     aggregate_premium=0.01).terms
+                     aggregate_coinsurance=0.10, aggregate_premium=0.01).terms
     # claims 130M > 110M attachment: organisation pays 110M + 10% x 20M = 112M; premium 1M
     out = capitation.settle(terms, panel(expenditure=130e6, raw=130e6)).net[0]
     assert out == pytest.approx(100e6 - 112e6 - 1e6)
@@ -228,7 +323,7 @@ def test_capitation_aggregate_stop_loss_and_premiums():
 def test_capitation_premium_priced_from_expected_recoveries():
     spec = CapSpec(dollars=100_000.0)
     terms = contract("capitation-full-risk", revenue_to_benchmark=1.0, specific_attachment=100_000.0,
-                     specific_premium_loading=0.2).terms
+                     specific_coinsurance=0.10, specific_premium_loading=0.2).terms
     # expected raw 100M, expected retained 95M: recoveries 0.9 x 5M = 4.5M, premium 5.4M
     p = panel(expenditure=100e6, raw=100e6, capped={spec: np.array([96e6])}, expected={UNCAPPED: 100e6, spec: 95e6})
     out = capitation.settle(terms, p).net[0]
@@ -238,7 +333,8 @@ def test_capitation_premium_priced_from_expected_recoveries():
 def test_capitation_vectorised_matches_patient_level_reference():
     rng = np.random.default_rng(7)
     terms = contract("capitation-full-risk", pmpm=900.0, revenue_to_benchmark=None, specific_attachment=50_000.0,
-                     specific_premium_pmpm=5.0, aggregate_attachment=1.05, aggregate_premium=0.005).terms
+                     specific_coinsurance=0.10, specific_premium_pmpm=5.0, aggregate_attachment=1.05,
+                     aggregate_coinsurance=0.10, aggregate_premium=0.005).terms
     spec = CapSpec(dollars=50_000.0)
     for _ in range(200):
         costs = rng.lognormal(9.0, 1.5, 40) * (rng.random(40) > 0.1)
@@ -329,6 +425,11 @@ def test_every_preset_term_has_a_source_and_confidence():
         ("reach-global-2026", 2026, {"bands": [[0, 0.1, 1.0], [0.2, None, 0.5]]}, ("overrides", "bands", 1),
          "gap between 0.1 and 0.2"),
         ("capitation-full-risk", 2026, {}, ("overrides", "revenue_to_benchmark"), "no published value"),
+        # No default coinsurance (audit D): stop-loss without it is refused, naming the term.
+        ("capitation-full-risk", 2026, {"revenue_to_benchmark": 0.97, "specific_attachment": 150_000.0},
+         ("overrides", "specific_coinsurance"), "required with specific_attachment"),
+        ("capitation-full-risk", 2026, {"revenue_to_benchmark": 0.97, "aggregate_attachment": 1.1},
+         ("overrides", "aggregate_coinsurance"), "required with aggregate_attachment"),
         ("pcmh-hybrid", 2026, {"fixed_pmpm": 4.0, "bonus_pmpm": 1.0, "quality_threshold": 0.9, "quality_target": 0.5},
          ("overrides", "quality_target"), "below quality_threshold"),
         ("reach-global-2026", 2025, {}, ("preset",), "covers performance years 2026, not 2025"),
@@ -349,10 +450,11 @@ def test_unknown_family_for_a_custom_contract():
 # --- preset files: read with libyaml's parser, the same values as the pure-Python one -------
 
 def test_preset_files_read_the_same_with_the_fast_parser():
-    import yaml
     from importlib import resources
 
-    from simsuite.yamlfile import load_package_yaml
+    import yaml
+
+    from simsuite.io.yamlfile import load_package_yaml
 
     files = [f for f in resources.files("simsuite.presets").iterdir() if f.name.endswith(".yaml")]
     files.append(resources.files("simsuite.data").joinpath("cost_model_defaults.yaml"))

@@ -18,19 +18,13 @@ import pytest
 from scipy import integrate
 
 import simsuite
-from simsuite.calibrate import PUBLISHED_TOP_SHARES, fit, model_top_shares
 from simsuite.contracts.base import CapSpec
-from simsuite.costmodel import (
-    ENROLLMENT_TYPES,
-    LognormalMixture,
-    TypeCostModel,
-    cost_model_defaults,
-    default_shape,
-    expected_capped_cost,
-)
+from simsuite.data.reference import ENROLLMENT_TYPES, cost_model_defaults, default_shape
 from simsuite.errors import InputError
 from simsuite.kernels import panel_totals, stream_key
-from simsuite.population import build_panel
+from simsuite.model.costmodel import LognormalMixture, TypeCostModel, expected_capped_cost
+from simsuite.model.population import build_panel
+from simsuite.tools.calibrate import PUBLISHED_TOP_SHARES, fit, model_top_shares
 
 # Table of shared/reference/cost-calibration.md ("Means by enrollment type", 2018 dollars).
 PUBLISHED_MEANS_2018 = {"esrd": 85_402, "disabled": 11_158, "aged_dual": 17_244, "aged_non_dual": 10_173}
@@ -167,7 +161,7 @@ def test_mixture_closed_forms_against_quadrature():
 
     cap = 80_000.0
     for k in (1, 2):
-        body = integrate.quad(lambda x: x**k * density(x), 0, cap, limit=400, points=[1e3, 1e4])[0]
+        body = integrate.quad(lambda x, k=k: x**k * density(x), 0, cap, limit=400, points=[1e3, 1e4])[0]
         assert mix.capped_moment(cap, k) == pytest.approx(body + cap**k * mix.sf(cap), rel=1e-7)
     above = integrate.quad(lambda x: x * density(x), cap, np.inf, limit=400)[0]
     assert mix.moment_above(cap) == pytest.approx(above, rel=1e-7)
@@ -196,11 +190,20 @@ def test_a_single_lognormal_and_mixture_fields_together_are_one_line_error():
 
 
 def test_calibration_reproduces_the_shipped_defaults():
+    """The shipped shape is an optimum of the fit: it reproduces the published shares with the
+    fit's error, and a fresh fit reaches no better.
+
+    The parameters themselves are not compared: the concentration curve does not identify
+    them (two shapes, body/tail sigma 1.183/0.365 and 1.143/0.202 with elasticities 0.451 and
+    0.624, give the same curve to 1e-15), so which of them least squares returns depends on
+    the last bits of scipy's arithmetic and changed with scipy 1.17.
+    """
     result = fit()
     shipped = cost_model_defaults()
-    for k, v in shipped["shape"].items():
-        # The file stores 6 decimals; the optimum is found to ~1e-8.
-        assert result.shape[k] == pytest.approx(v, rel=1e-4, abs=1e-5), k
+    shape = {k: float(v) for k, v in shipped["shape"].items()}
+    q = sorted(PUBLISHED_TOP_SHARES)
+    errors = 100 * (model_top_shares(shape, result.risk_cv, q=q) - np.array([PUBLISHED_TOP_SHARES[v] for v in q]))
+    assert float(np.max(np.abs(errors))) == pytest.approx(shipped["fit"]["max_abs_error_pp"], abs=1e-3)
     assert result.max_error_pp == pytest.approx(shipped["fit"]["max_abs_error_pp"], abs=1e-3)
     assert {float(k): v for k, v in shipped["targets"]["top_share"].items()} == PUBLISHED_TOP_SHARES == PUBLISHED_SHARES
 
@@ -217,7 +220,7 @@ def test_scenario_defaults_read_the_shipped_shape():
 def test_calibrate_command_prints_table_and_writes_figure(tmp_path):
     from click.testing import CliRunner
 
-    from simsuite.calibrate import calibrate
+    from simsuite.cli.calibrate import calibrate
 
     res = CliRunner().invoke(calibrate, ["--out", str(tmp_path)])
     assert res.exit_code == 0, res.output

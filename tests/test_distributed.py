@@ -20,14 +20,17 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-import simsuite.distributed as dist
-from simsuite.distributed import (DistributedRunError, chunk_ranges, cluster_options, default_chunk_sims,
-                                  run_on_cluster, sweep_on_cluster)
-from simsuite.engine import options_for, run
+import simsuite.engines.distributed as dist
+from simsuite.analysis.sweep import sweep
+from simsuite.analysis.sweep_cluster import sweep_on_cluster
+from simsuite.cli.options import cluster_options
+from simsuite.engines.distributed import DistributedRunError, chunk_ranges, default_chunk_sims, run_on_cluster
+from simsuite.engines.montecarlo import options_for, run
 from simsuite.errors import InputError
-from simsuite.jit_cache import _MARKER, drop_stale_cache, kernel_sources_digest
-from simsuite.scenario import load_scenario
-from simsuite.sweep import sweep
+from simsuite.kernels._cache import _MARKER, drop_stale_cache, kernel_sources_digest
+from simsuite.scenario.load import load_scenario
+
+pytestmark = pytest.mark.slow  # Dask clusters and several processes
 
 ROOT = Path(__file__).parent.parent
 SIM_VARS = ("net", "gain_shared", "expenditure", "savings_rate", "panel_cost", "quality_score")
@@ -97,9 +100,23 @@ def test_cluster_run_equals_single_process_for_any_chunk_size(menu, reference, c
     opts, ref = reference
     lc, _ = cluster
     for chunk in (opts.simulations, 700, 333):  # one chunk, even chunks, odd chunks and a tail
-        ds = run_on_cluster(menu, opts, scheduler=lc.scheduler_address, chunk_sims=chunk, progress=False)
+        ds = run_on_cluster(menu, opts, scheduler=lc.scheduler_address, chunk_sims=chunk)
         assert ds.identical(ref), chunk
         for name in SIM_VARS:  # identical() plus exact bits, NaN included
+            assert np.array_equal(ds[name].values, ref[name].values, equal_nan=True), (chunk, name)
+
+
+def test_a_multi_year_run_on_the_cluster_equals_the_single_process_run(cluster):
+    """The years of an agreement (persistent beneficiaries, trend and performance shocks,
+    rebasing at renewal) draw each simulation from its global index too."""
+    sc = load_scenario(ROOT / "scenarios" / "aco-renewal.yaml")
+    opts = options_for(sc, sims=300, seed=4)
+    ref = run(sc, opts)
+    lc, _ = cluster
+    for chunk in (300, 77):
+        ds = run_on_cluster(sc, opts, scheduler=lc.scheduler_address, chunk_sims=chunk)
+        assert ds.identical(ref), chunk
+        for name in ("net", "net_by_year", "benchmark_by_year", "repayment_mechanism"):
             assert np.array_equal(ds[name].values, ref[name].values, equal_nan=True), (chunk, name)
 
 
@@ -142,7 +159,7 @@ def test_zarr_store_round_trip_equals_the_in_memory_result(menu, reference, clus
     opts, ref = reference
     lc, _ = cluster
     store = tmp_path / "results.zarr"
-    ds = run_on_cluster(menu, opts, scheduler=lc.scheduler_address, chunk_sims=500, zarr=store, progress=False)
+    ds = run_on_cluster(menu, opts, scheduler=lc.scheduler_address, chunk_sims=500, zarr=store)
     assert zarr.open_group(str(store), mode="r")["net"].chunks == (1, 500)  # chunked along sim
     for name in (*SIM_VARS, "summary", "summary_se"):
         assert ds[name].identical(ref[name]), name
@@ -152,7 +169,7 @@ def test_zarr_store_round_trip_equals_the_in_memory_result(menu, reference, clus
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.zarr"]  # no temporary left
 
     # In-process chunks (no cluster) write the same store; an earlier store is replaced.
-    again = run_on_cluster(menu, opts, chunk_sims=1000, zarr=store, progress=False)
+    again = run_on_cluster(menu, opts, chunk_sims=1000, zarr=store)
     assert again["summary"].identical(ref["summary"])
     assert again["net"].identical(ref["net"])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.zarr"]
@@ -165,7 +182,7 @@ def test_zarr_never_replaces_something_that_is_not_a_store(menu, tmp_path):
     (tmp_path / "file.zarr").write_text("mine")
     for target in (tmp_path / "notes", tmp_path / "file.zarr", tmp_path / "missing" / "x.zarr"):
         with pytest.raises(InputError, match="--zarr"):
-            run_on_cluster(menu, opts, zarr=target, progress=False)
+            run_on_cluster(menu, opts, zarr=target)
     assert (tmp_path / "notes" / "keep.txt").read_text() == "mine"
 
 
@@ -188,7 +205,7 @@ def test_unreachable_scheduler_is_one_line(menu, monkeypatch):
         port = s.getsockname()[1]
     monkeypatch.setattr(dist, "CONNECT_TIMEOUT", "1s")
     with pytest.raises(DistributedRunError, match=r"^distributed run failed: cannot start or reach tcp://127\.0\.0\.1"):
-        run_on_cluster(menu, options_for(menu, sims=200), scheduler=f"tcp://127.0.0.1:{port}", progress=False)
+        run_on_cluster(menu, options_for(menu, sims=200), scheduler=f"tcp://127.0.0.1:{port}")
     with pytest.raises(InputError, match="not both"):
         run_on_cluster(menu, options_for(menu, sims=200), scheduler="tcp://127.0.0.1:1", workers=2)
 
@@ -221,13 +238,13 @@ def test_simsuite_imports_without_dask_and_names_the_extra():
         import sys
         for name in ("dask", "distributed", "zarr"):  # as if not installed: import fails, find_spec is None
             sys.modules[name] = None
-        import simsuite, simsuite.cli, simsuite.distributed
-        from simsuite.distributed import require_dask
-        from simsuite.engine import options_for
+        import simsuite, simsuite.cli.app, simsuite.engines.distributed
+        from simsuite.engines.distributed import require_dask
+        from simsuite.engines.montecarlo import options_for
         sc = simsuite.load_scenario(sys.argv[1])
         try:
-            simsuite.distributed.run_on_cluster(sc, options_for(sc, sims=200), workers=2)
-        except simsuite.distributed.DistributedUnavailable as exc:
+            simsuite.engines.distributed.run_on_cluster(sc, options_for(sc, sims=200), workers=2)
+        except simsuite.engines.distributed.DistributedUnavailable as exc:
             print(exc)
         assert not [m for m, mod in sys.modules.items() if mod is not None and m.split(".")[0] in ("dask", "distributed", "zarr")]
     """)
@@ -281,7 +298,8 @@ def test_a_file_deleted_by_another_process_does_not_stop_the_clean_up(tmp_path, 
 _DROP_AT_ONCE = """
 import sys, time
 from pathlib import Path
-from simsuite.jit_cache import drop_stale_cache
+from simsuite.kernels._cache import drop_stale_cache
+
 go = Path(sys.argv[2])
 deadline = time.monotonic() + 30
 while not go.exists() and time.monotonic() < deadline:  # start together

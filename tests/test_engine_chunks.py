@@ -6,11 +6,15 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
 import yaml
 
-from simsuite.engine import SimulationArrays, options_for, simulate
-from simsuite.results import assemble
-from simsuite.scenario import load_scenario, scenario_from_dict
+from simsuite.engines.montecarlo import options_for, simulate
+from simsuite.results.arrays import SimulationArrays
+from simsuite.results.dataset import assemble
+from simsuite.scenario.load import load_scenario, scenario_from_dict
+
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).parent.parent
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 SMALL = Path(__file__).parent / "scenarios" / "valid-small.yaml"
 
 
@@ -18,7 +20,8 @@ def test_a_finished_run_flushes_everything_and_exits_0(tmp_path):
                            "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.rstrip().splitlines()[-1].startswith("simulated in ")
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["loss_distribution.png", "results.nc", "summary.csv"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["loss_distribution.png", "results.nc", "summary.csv",
+                                                               "workbook.xlsx"]
 
 
 def test_bad_input_still_exits_2_with_one_line(tmp_path):
@@ -31,7 +34,7 @@ def test_bad_input_still_exits_2_with_one_line(tmp_path):
 @pytest.mark.parametrize("code, status, err", [(None, 0, ""), (0, 0, ""), (3, 3, ""), ("bad thing", 1, "bad thing\n")])
 def test_exit_without_teardown_keeps_the_status_and_runs_atexit_handlers(code, status, err):
     script = ("import atexit\n"
-              "from simsuite.entry import exit_without_teardown\n"
+              "from simsuite.cli.entry import exit_without_teardown\n"
               "atexit.register(lambda: print('handler ran'))\n"
               "print('before', end=' ')\n"
               f"exit_without_teardown({code!r})\n"

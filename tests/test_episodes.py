@@ -11,16 +11,20 @@ import math
 
 import numpy as np
 import pytest
+from rng_reference import uniform
 from scipy import integrate, special, stats
 
 import simsuite
-from simsuite.contracts.episode import HighCostCap, reference_settlement, settle_episodes
-from simsuite.contracts.presets import all_presets, build_contract
-from simsuite.episodes import CostModel, EpisodeSpec, EpisodeTotals, count_table, draw_episodes
-from simsuite.errors import InputError
-from simsuite.kernels.episodes import EPISODE_STREAM
-from simsuite.scenario import scenario_from_dict
-from rng_reference import uniform
+from simsuite.contracts import build_contract
+from simsuite.contracts.base import EpisodeTotals, HighCostCap
+from simsuite.contracts.episode_payments import reference_settlement, settle_episodes
+from simsuite.contracts.presets import INPUT, all_presets
+from simsuite.engines.montecarlo import draw_episodes
+from simsuite.errors import FieldProblem, InputError
+from simsuite.kernels.streams import Stream
+from simsuite.model.episode_costs import EpisodeCostModel, EpisodePricing, count_table
+from simsuite.scenario.load import scenario_from_dict
+from simsuite.scenario.schema import EpisodeSpec
 
 P99 = HighCostCap(kind="percentile", value=0.99)
 SD2 = HighCostCap(kind="sd_above_mean", value=2.0)
@@ -48,7 +52,7 @@ def totals(counts, bench, spent, cap, categories=("LEJR",), groups=("surgical",)
 def net(preset: str, spent: float, q: float = 1.0, n: int = 100, bench: float = 20_000.0, **overrides) -> float:
     """One LEJR simulation settled by the vectorised rules, checked against the scalar reference."""
     t = terms(preset, **overrides)
-    out = settle_episodes(t, totals([[n]], [bench], [[spent]], t.high_cost_cap), np.array([q]))["net"][0]
+    out = settle_episodes(t, totals([[n]], [bench], [[spent]], t.high_cost_cap), np.array([q])).net[0]
     ref = reference_settlement(t, ["LEJR"], ["surgical"], [n], [bench], [spent], q)
     assert out == pytest.approx(ref, abs=1e-6)
     return float(out)
@@ -124,13 +128,13 @@ def test_team_discount_by_category_and_unpriced_categories():
                  categories=cats, groups=("surgical", "surgical", "medical"))
     # LEJR 2%: 98,000 - 90,000 = 8,000; CABG 1.5%: 492,500 - 480,000 = 12,500; SEPSIS is not in TEAM
     out = settle_episodes(t, tot, np.array([1.0]))
-    assert out["net"][0] == pytest.approx(20_500.0)
-    assert out["target"][0] == pytest.approx(590_500.0)
+    assert out.net[0] == pytest.approx(20_500.0)
+    assert out.target[0] == pytest.approx(590_500.0)
 
 
 def test_no_episodes_settles_to_zero():
     t = terms("team-track3")
-    assert settle_episodes(t, totals([[0]], [20_000.0], [[0.0]], t.high_cost_cap), np.array([0.7]))["net"][0] == 0.0
+    assert settle_episodes(t, totals([[0]], [20_000.0], [[0.0]], t.high_cost_cap), np.array([0.7])).net[0] == 0.0
 
 
 def test_bpci_advanced_discounts_by_group():
@@ -138,14 +142,66 @@ def test_bpci_advanced_discounts_by_group():
     tot = totals([[10, 10]], [10_000.0, 10_000.0], [[95_000.0, 95_000.0]], t.high_cost_cap,
                  categories=("Sepsis", "Spinal fusion (non-cervical)"), groups=("medical", "surgical"))
     # medical 2%: 98,000 - 95,000; surgical 3%: 97,000 - 95,000
-    assert settle_episodes(t, tot, np.array([1.0]))["net"][0] == pytest.approx(5_000.0)
+    assert settle_episodes(t, tot, np.array([1.0])).net[0] == pytest.approx(5_000.0)
     t2018 = terms("bpci-advanced-2018")
-    assert settle_episodes(t2018, tot, np.array([1.0]))["net"][0] == pytest.approx(4_000.0)
+    assert settle_episodes(t2018, tot, np.array([1.0])).net[0] == pytest.approx(4_000.0)
 
 
 # --- CJR: quality tiers, gate, repayment discount ----------------------------------------------
 
 CJR_B = 25_000.0  # benchmark per LEJR episode; 100 episodes
+
+# CJR PY6-8 terms not found in any source (510.300(b)(5)(ii), (c) PY6-8 text): a scenario states them.
+STATED = {"discount": {"LEJR": 0.03}, "high_cost_cap": {"kind": "percentile", "value": 0.99}}
+
+
+@pytest.mark.parametrize("preset, year", [("cjr-py6", 2022), ("cjr-py7", 2023), ("cjr-py8", 2024),
+                                          ("cjr-py6-8-rural", 2024)])
+def test_cjr_py6_to_8_refuse_without_the_terms_not_found(preset, year):
+    with pytest.raises(FieldProblem, match="no published value for this term; set it under overrides"):
+        build_contract(preset, None, year)
+    with pytest.raises(FieldProblem, match="high_cost_cap: preset .* no published value"):
+        build_contract(preset, {"discount": {"LEJR": 0.03}}, year)
+
+
+@pytest.mark.parametrize("spent, expected", [
+    # 42 CFR 510.305(m)(1)(vii) (PY6-8): NPRA within +-20% of the reconciliation target amount.
+    # Discount stated 0 here so the target is 100 x $25,000 = $2,500,000; limit 20% = $500,000.
+    (1_900_000.0, 500_000.0),    # NPRA +600,000 -> the gain limit
+    (2_000_000.0, 500_000.0),    # NPRA +500,000: exactly at it
+    (2_600_000.0, -100_000.0),   # inside the limits
+    (3_100_000.0, -500_000.0),   # NPRA -600,000 -> the loss limit
+])
+def test_cjr_py7_limits_are_20_percent(spent, expected):
+    assert cjr("cjr-py7", spent, q=1.0, **{**STATED, "discount": {"LEJR": 0.0}}) == pytest.approx(expected)
+
+
+def test_cjr_py6_8_rural_loss_limit_is_5_percent():
+    # 510.305(m)(1)(vii)(C): 5% x 2,500,000 = 125,000 for a rural / SCH / MDH / RRC hospital.
+    assert cjr("cjr-py6-8-rural", 3_100_000.0, q=1.0, **{**STATED, "discount": {"LEJR": 0.0}}) == pytest.approx(
+        -125_000.0)
+
+
+@pytest.mark.parametrize("scale, discount", [
+    # 510.315(f)(2) (PY6-8): good quality (6.9 <= CQS <= 15.0) lowers the discount by 1.5 points,
+    # excellent (> 15.0) by 3 points. Quality score 0.5 x scale = CQS points; base discount 3%
+    # (stated: the PY6-8 value was not found). Price $26,000 x 100 episodes = $2,600,000.
+    (13.78, 0.03),    # 6.89 points: acceptable -> target 2,522,000
+    (13.8, 0.015),    # 6.90: good -> 2,561,000
+    (30.0, 0.015),    # 15.00: still good (inclusive)
+    (30.02, 0.0),     # 15.01: excellent -> 2,600,000
+])
+def test_cjr_py6_8_quality_reductions(scale, discount):
+    spent = 2_450_000.0
+    got = net("cjr-py8", spent, q=0.5, bench=26_000.0, quality_points_scale=scale, **STATED)
+    assert got == pytest.approx(100 * 26_000.0 * (1 - discount) - spent)
+
+
+def test_cjr_py6_8_below_acceptable_quality_gets_no_payment_but_repays():
+    # CQS 3.99 (< 5.0): no reconciliation payment ((f)(2), (g)); a repayment is still owed.
+    assert net("cjr-py8", 2_450_000.0, q=0.5, bench=26_000.0, quality_points_scale=7.98, **STATED) == 0.0
+    owed = net("cjr-py8", 2_600_000.0, q=0.5, bench=26_000.0, quality_points_scale=7.98, **STATED)
+    assert owed == pytest.approx(2_522_000.0 - 2_600_000.0)
 
 
 def cjr(preset: str, spent: float, q: float, **overrides) -> float:
@@ -203,9 +259,11 @@ def test_vectorised_settlement_matches_the_scalar_reference(preset):
     spent = counts * bench * ratio
     q = rng.choice([0.0, 0.2, 0.25, 0.3, 0.75, 0.8, 1.0], s) + np.where(rng.random(s) < 0.5, 0.0, rng.normal(0, 0.05, s))
     q = np.clip(q, 0.0, 1.0)
+    # Terms with no published value (CJR PY6-8's discount and cap) are stated here.
+    stated = {k: STATED[k] for k, v in all_presets()[preset].terms.items() if v == INPUT}
     for overrides in ({}, {"limits_before_quality": False}, {"sequestration": 0.02}):
-        t = terms(preset, **overrides)
-        out = settle_episodes(t, totals(counts, bench, spent, t.high_cost_cap, cats, groups), q)["net"]
+        t = terms(preset, **stated, **overrides)
+        out = settle_episodes(t, totals(counts, bench, spent, t.high_cost_cap, cats, groups), q).net
         ref = [reference_settlement(t, list(cats), list(groups), list(counts[i]), list(bench), list(spent[i]), q[i])
                for i in range(s)]
         np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-6)
@@ -218,7 +276,7 @@ SPEC = EpisodeSpec(category="LEJR", annual_volume=40, mean_cost=28_000.0, cost_c
 
 
 def test_closed_form_moments_and_quantile_against_an_independent_sample():
-    m = CostModel.of(SPEC)
+    m = EpisodeCostModel.of(SPEC)
     assert m.mean() == pytest.approx(28_000.0, rel=1e-12)
     rng = np.random.default_rng(11)
     n = 1_000_000
@@ -232,7 +290,7 @@ def test_closed_form_moments_and_quantile_against_an_independent_sample():
 
 
 def test_expected_capped_equals_the_integral_of_the_survival_function():
-    m = CostModel.of(SPEC)
+    m = EpisodeCostModel.of(SPEC)
     for cap in (m.quantile(0.99), m.mean() + 2 * m.sd(), 20_000.0):
         survival, _ = integrate.quad(lambda x: 1.0 - m.cdf(x), 0.0, cap, limit=200, epsrel=1e-10)
         assert m.expected_capped(cap) == pytest.approx(survival, rel=1e-7)
@@ -243,7 +301,7 @@ def test_expected_capped_equals_the_integral_of_the_survival_function():
 
 def test_without_complications_the_model_is_a_lognormal():
     spec = EpisodeSpec(category="LEJR", annual_volume=10, mean_cost=20_000.0, cost_cv=0.5)
-    m = CostModel.of(spec)
+    m = EpisodeCostModel.of(spec)
     ln = stats.lognorm(s=m.sigma_body, scale=math.exp(m.mu_body))
     assert m.quantile(0.99) == pytest.approx(ln.ppf(0.99), rel=1e-9)
     assert m.sd() == pytest.approx(0.5 * 20_000.0, rel=1e-12)
@@ -265,17 +323,17 @@ def test_count_table_is_the_poisson_inverse_cdf(lam):
 
 def _uniform(seed: int, sim: int, index: int) -> float:
     """The episode kernel's uniform, from the Python-integer reference (independent of Numba)."""
-    return uniform(seed, EPISODE_STREAM, sim, index)
+    return uniform(seed, Stream.EPISODES, sim, index)
 
 
 def test_kernel_matches_a_scalar_replica_episode_by_episode():
     specs = [SPEC, EpisodeSpec(category="SHFFT", annual_volume=6, volume_model="fixed", mean_cost=45_000.0,
                                complication_rate=0.5, complication_cost=20_000.0, true_savings=0.05)]
     seed = 99
-    out = draw_episodes(specs, (P99, SD2), seed, 5, sim_start=1000)
+    out = draw_episodes(EpisodePricing.of(specs, (P99, SD2)), seed, 5, sim_start=1000)
     for s in range(5):
         for c, spec in enumerate(specs):
-            m = CostModel.of(spec)
+            m = EpisodeCostModel.of(spec)
             base = c << 40
             start, cdf = count_table(spec)
             n = start + min(int(np.searchsorted(cdf, _uniform(seed, 1000 + s, base))), len(cdf) - 1)
@@ -298,12 +356,12 @@ def test_kernel_matches_a_scalar_replica_episode_by_episode():
 def test_kernel_counts_and_sums_against_closed_forms():
     spec = SPEC.model_copy(update={"true_savings": 0.04})
     s = 6000
-    out = draw_episodes([spec], (P99, SD2), 5, s)
+    out = draw_episodes(EpisodePricing.of([spec], (P99, SD2)), 5, s)
     lam, n = spec.annual_volume, out.count[:, 0]
     assert abs(n.mean() - lam) < 4 * math.sqrt(lam / s)
     # Poisson: variance = mean; the sample variance's sd is about sqrt((2 lam^2 + lam) / S)
     assert abs(n.var() - lam) < 4 * math.sqrt((2 * lam**2 + lam) / s)
-    m = CostModel.of(spec)
+    m = EpisodeCostModel.of(spec)
     f = 1 - spec.true_savings
     second = f**2 * (m.sd() ** 2 + m.mean() ** 2)  # compound Poisson: Var(sum) = lam E[X^2]
     se = math.sqrt(lam * second / s)
@@ -319,13 +377,13 @@ def test_kernel_counts_and_sums_against_closed_forms():
 
 def test_kernel_is_identical_for_any_thread_count_and_chunking():
     specs = [SPEC, EpisodeSpec(category="CABG", annual_volume=15, mean_cost=50_000.0)]
-    whole = draw_episodes(specs, (P99,), 3, 300, threads=1)
-    parts = draw_episodes(specs, (P99,), 3, 300, threads=2, chunk=37)
-    tail = draw_episodes(specs, (P99,), 3, 100, sim_start=200, threads=2, chunk=7)
+    whole = draw_episodes(EpisodePricing.of(specs, (P99,)), 3, 300, threads=1)
+    parts = draw_episodes(EpisodePricing.of(specs, (P99,)), 3, 300, threads=2, chunk=37)
+    tail = draw_episodes(EpisodePricing.of(specs, (P99,)), 3, 100, sim_start=200, threads=2, chunk=7)
     for a in ("count", "raw", "capped"):
         np.testing.assert_array_equal(getattr(whole, a), getattr(parts, a))
         np.testing.assert_array_equal(getattr(whole, a)[200:], getattr(tail, a))
-    other = draw_episodes(specs, (P99,), 4, 300)
+    other = draw_episodes(EpisodePricing.of(specs, (P99,)), 4, 300)
     assert not np.array_equal(whole.raw, other.raw)
 
 

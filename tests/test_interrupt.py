@@ -9,6 +9,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow
+
 SMALL = Path(__file__).parent / "scenarios" / "valid-small.yaml"
 
 

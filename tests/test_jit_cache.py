@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from simsuite.jit_cache import drop_stale_cache
+from simsuite.kernels._cache import drop_stale_cache
 
 
 def test_cache_is_dropped_when_any_kernel_source_changes(tmp_path):

@@ -159,6 +159,7 @@ def _run(kernel, key, sim_start, n_sims, log_mean, cohort_start, zero_share, sig
     return out
 
 
+@pytest.mark.slow
 def test_results_do_not_depend_on_block_size_or_vectorisation():
     key, *arrays = _case()
     want = _run(panel_totals, key, 5, 77, *arrays)

@@ -7,13 +7,13 @@ import math
 
 import numpy as np
 import pytest
+from rng_reference import uniform
 from scipy import special, stats
 
-from simsuite.engine import RunOptions, simulate_totals
+from simsuite.engines.montecarlo import RunOptions, simulate_totals
 from simsuite.kernels import panel_totals, stream_key
-from simsuite.population import build_panel
-from simsuite.scenario import scenario_from_dict
-from rng_reference import uniform
+from simsuite.model.population import build_panel
+from simsuite.scenario.load import scenario_from_dict
 
 # --- scalar reference: the same counter-based hash, written with Python integers ----------
 

@@ -10,9 +10,10 @@ import pytest
 from matplotlib.figure import Figure
 
 from simsuite import RunOptions, load_scenario, run
-from simsuite import plots
-from simsuite.ranking import RiskAppetite, rank
-from simsuite.sweep import SENSITIVITY_DELTAS, sensitivity, sweep
+from simsuite.analysis.ranking import rank
+from simsuite.analysis.sweep import SENSITIVITY_DELTAS, sensitivity, sweep
+from simsuite.report import figures as plots
+from simsuite.scenario.schema import RiskAppetite
 
 SMALL = Path(__file__).parent / "scenarios" / "valid-small.yaml"
 

@@ -1,6 +1,8 @@
 """Issue 5 (population, uncertainty, own data): the bootstrap against its input file, the
 MSSP risk-growth cap at its edge, systemic shocks, uncertain savings, the effort cost,
-patients-file panels, and that patient-level data never reaches messages or results."""
+patients-file panels, and that patient-level data never reaches messages or results.
+Issue 16: own costs truncated at the national percentile (42 CFR 425.605(a)(3)); the risk
+cap as each family declares it (MSSP only among these presets)."""
 
 from __future__ import annotations
 
@@ -10,18 +12,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from simsuite.adjustments import RISK_GROWTH_CAP, risk_cap_factors, simulation_factors
-from simsuite.bootstrap import BootstrapPanel
-from simsuite.engine import options_for, simulate
-from simsuite.errors import InputError
-from simsuite.exact import exact_problems
-from simsuite.kernels import stream_key
-from simsuite.kernels.bootstrap import bootstrap_totals
-from simsuite.owndata import enrollment_type_of, read_costs
-from simsuite.population import build_panel
-from simsuite.scenario import load_scenario, scenario_from_dict
 from rng_reference import uniform  # the counter-based hash written with Python integers
+
+from simsuite.engines.exact import exact_problems
+from simsuite.engines.montecarlo import options_for, simulate
+from simsuite.engines.settlement_inputs import SettlementInputs
+from simsuite.errors import InputError
+from simsuite.kernels import stream_key
+from simsuite.kernels.resample import bootstrap_totals
+from simsuite.model.factors import risk_growth, simulation_factors
+from simsuite.model.population import CostSource, build_panel
+from simsuite.model.resampled_costs import BootstrapPanel
+from simsuite.scenario.load import load_scenario, scenario_from_dict
+from simsuite.scenario.owndata import enrollment_type_of, read_costs
 
 ROOT = Path(__file__).parent.parent
 TYPES = ("esrd", "disabled", "aged_dual", "aged_non_dual")
@@ -40,6 +43,16 @@ def _scenario(tmp_path: Path, population: dict, assumptions: dict | None = None,
         data["cost_model"] = cost_model
     # A source inside tmp_path: data-file paths are relative to the scenario file.
     return scenario_from_dict(data, source=str(tmp_path / "scenario.yaml"))
+
+
+class FixedCaps(CostSource):
+    """National truncation thresholds given in dollars (what `BootstrapPanel` truncates at)."""
+
+    def __init__(self, caps: list[float]):
+        self.caps = np.array(caps, dtype=float)
+
+    def caps_at(self, percentile: float | None) -> np.ndarray:
+        return self.caps.copy() if percentile is not None and percentile < 1.0 else np.full(self.caps.size, np.inf)
 
 
 def _history(tmp_path: Path, n: int = 3000, risk: bool = False, seed: int = 1) -> Path:
@@ -61,7 +74,7 @@ def test_bootstrap_kernel_matches_a_scalar_reference(tmp_path):
     hist = read_costs(str(_history(tmp_path, n=50, risk=True)), str(tmp_path / "s.yaml"))
     cohort_start = np.array([0, 2, 3, 3, 7], dtype=np.int64)
     risk = np.array([1.0, 2.0, 0.5, 1.2, 0.7, 1.0, 3.0])
-    boot = BootstrapPanel.build(TYPES, cohort_start, risk, hist)
+    boot = BootstrapPanel.build(TYPES, cohort_start, risk, hist, national=FixedCaps([150_000, 40_000, 60_000, 30_000]))
     caps = np.vstack([np.full(4, np.inf), boot.caps_at(0.99), np.full(4, 5_000.0)])
     factor = np.array([1.0, 0.97, 1.1, 0.8, 1.0])
     seed, sim_start = 77, 12
@@ -85,9 +98,9 @@ def test_bootstrap_reproduces_the_empirical_mean_and_quantiles(tmp_path):
     hist = read_costs(str(_history(tmp_path)), str(tmp_path / "s.yaml"))
     x = hist.costs["aged_non_dual"]
     boot = BootstrapPanel.build(("aged_non_dual",), np.array([0, 1]), np.ones(1),
-                                replace(hist, costs={"aged_non_dual": x}))
+                                replace(hist, costs={"aged_non_dual": x}), national=FixedCaps([45_000.0]))
     cap = boot.caps_at(0.99)
-    assert cap[0] == np.quantile(x, 0.99, method="inverted_cdf")  # the empirical 99th percentile
+    assert cap[0] == 45_000.0  # the national threshold, not the file's own percentile
     caps = np.vstack([[np.inf], cap])
     n = 200_000
     out = np.empty((n, 2))
@@ -112,7 +125,8 @@ def test_bootstrap_risk_scaling_and_expected_totals(tmp_path):
     risk = np.array([0.5, 1.0, 2.0])
     boot = BootstrapPanel.build(("disabled",), np.array([0, 3]), risk,
                                 replace(hist, costs={"disabled": hist.costs["disabled"]},
-                                        mean_risk={"disabled": hist.mean_risk["disabled"]}))
+                                        mean_risk={"disabled": hist.mean_risk["disabled"]}),
+                                national=FixedCaps([20_000.0]))
     np.testing.assert_allclose(boot.scale, risk / hist.mean_risk["disabled"])
     x = hist.costs["disabled"]
     for cap in (np.inf, 20_000.0, 1.0):
@@ -126,7 +140,11 @@ def test_bootstrap_scenario_benchmark_is_the_empirical_expectation(tmp_path):
     res = simulate(sc, options_for(sc, sims=400))
     panel = build_panel(sc.spec)
     counts = np.diff(panel.cohort_start)
-    caps99 = {t: np.quantile(sc.cost_history.costs[t], 0.99, method="inverted_cdf") for t in TYPES}
+    # Truncation at the national 99th percentile of each type (the parametric model's), as CMS
+    # truncates (425.605(a)(3)), not at the file's own.
+    caps99 = dict(zip(TYPES, panel.caps_at(0.99)))
+    own99 = {t: np.quantile(sc.cost_history.costs[t], 0.99, method="inverted_cdf") for t in TYPES}
+    assert all(caps99[t] != own99[t] for t in TYPES)
     bench = sum(n * np.mean(np.minimum(sc.cost_history.costs[t], caps99[t])) for t, n in zip(TYPES, counts))
     assert res.benchmark[1, 0] == pytest.approx(bench, rel=1e-12)
     # The panel's mean cost is close to the history's (no savings effort here).
@@ -142,28 +160,64 @@ def _patients(tmp_path: Path, rows: list[tuple[str, str, float]], name: str = "p
                   + "".join(f"{i},{t},{r!r}\n" for i, t, r in rows))
 
 
-def test_risk_growth_cap_edge():
-    start = np.array([0, 0, 0, 0, 3])
-    scores = np.array([1.0, 1.1, 1.2])  # current mean 1.1
-    cur = 1.1
-    at_edge = cur / (1 + RISK_GROWTH_CAP)
-    f = risk_cap_factors(start, scores, TYPES, at_edge)
-    assert f == pytest.approx(1.0, abs=1e-15)  # growth of exactly 3%: not capped
-    below = at_edge * (1 - 1e-6)
-    assert risk_cap_factors(start, scores, TYPES, below)[3] == pytest.approx((1 + RISK_GROWTH_CAP) * below / cur)
-    assert risk_cap_factors(start, scores, TYPES, below)[3] < 1.0
-    assert (risk_cap_factors(start, scores, TYPES, 1.5) == 1.0).all()  # a decline is not capped
-    assert (risk_cap_factors(start, scores, TYPES, None) == 1.0).all()
+def test_own_costs_truncate_at_the_national_threshold_not_their_own_percentile(tmp_path):
+    # 425.605(a)(3): truncation at "the 99th percentile of national ... expenditures". With a
+    # national threshold T = $150,000 (truncation_by_type), costs of $149,999, $150,000 and
+    # $150,001 count $149,999, $150,000 and $150,000; a $130,000 cost above the file's own 99th
+    # percentile ($120,000 here) is not cut.
+    rows = ["enrollment_type,annual_cost"] + ["aged_non_dual,1000.00"] * 97 + [
+        "aged_non_dual,120000.00", "aged_non_dual,130000.00", "aged_non_dual,150001.00"]
+    for t in ("esrd", "disabled", "aged_dual"):
+        rows.append(f"{t},1000.00")
+    _write(tmp_path / "costs.csv", "\n".join(rows) + "\n")
+    national = {"esrd": 150_000.0, "disabled": 150_000.0, "aged_dual": 150_000.0, "aged_non_dual": 150_000.0}
+    sc = _scenario(tmp_path, {"beneficiaries": 1, "mix": {"esrd": 0, "disabled": 0, "aged_dual": 0,
+                                                          "aged_non_dual": 1}},
+                   cost_model={"bootstrap_file": "costs.csv", "truncation_by_type": national},
+                   contracts=("ffs",))
+    inputs = SettlementInputs.of(sc)
+    cap = inputs.costs.caps_at(0.99)
+    assert cap[3] == 150_000.0
+    own = np.quantile(sc.cost_history.costs["aged_non_dual"], 0.99, method="inverted_cdf")
+    assert own == 130_000.0  # the file's own 99th percentile would have cut the $150,001 row to $130,000
+    # E[min(X, T)] over the file: 97 x 1,000 + 120,000 + 130,000 + 150,000 (the $150,001 row cut by $1).
+    assert inputs.costs.expected_by_cohort(cap)[3] == pytest.approx((97_000 + 120_000 + 130_000 + 150_000) / 100)
+
+
+def _growth(scores: list[float], base, demographic=None, start: int = 2024, expected=None):
+    """Risk growth of a one-type panel (aged/non-dual) with these risk scores."""
+    sc = scenario_from_dict({"name": "t", "population": {"beneficiaries": 10}, "contracts": [{"preset": "ffs"}],
+                             "assumptions": {"benchmark_risk_score": base,
+                                             **({} if demographic is None else
+                                                {"demographic_risk_growth": demographic})}})
+    start_idx = np.array([0, 0, 0, 0, len(scores)])
+    return risk_growth(start_idx, np.array(scores), TYPES, np.array([0, 0, 0, 1e6]) if expected is None else expected,
+                       sc.spec.assumptions, start)
+
+
+def test_risk_growth_groups_and_weights():
+    # One overall base score: one group, the panel's mean score (1.1) over it.
+    growth, group = _growth([1.0, 1.1, 1.2], 1.0)
+    assert group.tolist() == [0, 0, 0, 0] and growth.hcc_ratio == pytest.approx([1.1])
+    # Weight = expected cost at base-year risk: $1M / 1.1 (425.605(a)(1)(ii)(C)).
+    assert growth.weights == pytest.approx([1e6 / 1.1]) and growth.demographic_ratio is None
+    # By type: one group per cohort; demographic growth 1% -> ratio 1.01.
+    growth, group = _growth([1.0, 1.1, 1.2], {"esrd": 1, "disabled": 1, "aged_dual": 1, "aged_non_dual": 1.0},
+                            demographic=0.01)
+    assert group.tolist() == [0, 1, 2, 3] and growth.hcc_ratio[3] == pytest.approx(1.1)
+    assert growth.demographic_ratio == pytest.approx([1.01] * 4)
+    assert _growth([1.0], None) is None
 
 
 def test_benchmark_follows_risk_growth_up_to_three_percent(tmp_path):
+    # A 2023 agreement: the flat 3% cap per type (425.610(a)(2)(i)), on the ENHANCED contract.
     rows = [(f"P{i}", "aged_non_dual", 1.2) for i in range(600)] + [(f"E{i}", "esrd", 1.0) for i in range(10)]
     _patients(tmp_path, rows)
     base = {"patients_file": "panel.csv"}
 
-    def bench(score):
-        sc = _scenario(tmp_path, base, {"benchmark_risk_score": score}, sims=100)
-        return simulate(sc, options_for(sc, sims=100)).benchmark[1, 0]
+    def bench(score, contract=1):
+        sc = _scenario(tmp_path, base, {"benchmark_risk_score": score, "agreement_start": 2023}, sims=100)
+        return simulate(sc, options_for(sc, sims=100)).benchmark[contract, 0]
 
     full = bench(None)
     by_type = {"esrd": 1.0, "disabled": 1.0, "aged_dual": 1.0, "aged_non_dual": 1.2 / 1.03}
@@ -177,6 +231,55 @@ def test_benchmark_follows_risk_growth_up_to_three_percent(tmp_path):
     overall = float(np.mean([r for _, _, r in rows]))
     assert bench(overall / 1.03) == pytest.approx(full, rel=1e-12)
     assert bench(overall / 1.03 * 0.99) == pytest.approx(full * 0.99, rel=1e-9)
+
+
+def test_benchmark_risk_cap_from_2024_agreements_and_only_for_mssp(tmp_path):
+    # 425.605(a)(1)(ii): cap = demographic growth + 3 points, applied only if aggregate HCC growth
+    # exceeds it. All 600 beneficiaries aged/non-dual at risk 1.2 (10 ESRD at 1.0, unchanged).
+    rows = [(f"P{i}", "aged_non_dual", 1.2) for i in range(600)] + [(f"E{i}", "esrd", 1.0) for i in range(10)]
+    _patients(tmp_path, rows)
+    base = {"patients_file": "panel.csv"}
+    sc0 = _scenario(tmp_path, base, sims=100)
+    panel = build_panel(sc0.spec, sc0.patients)
+    part = panel.expected_by_cohort(panel.caps_at(0.99))
+    # Aged/non-dual base 1.12 -> HCC ratio 1.2/1.12 = 1.0714; ESRD ratio 1. Weights are each type's
+    # expected cost at base risk: w_E = part[0], w_A = part[3] / 1.0714.
+    by_type = {"esrd": 1.0, "disabled": 1.0, "aged_dual": 1.0, "aged_non_dual": 1.12}
+    h = 1.2 / 1.12
+    w_e, w_a = part[0], part[3] / h
+    aggregate = (w_e * 1.0 + w_a * h) / (w_e + w_a) - 1.0
+
+    def bench(demographic, contracts=("ffs", "mssp-enhanced", "reach-global-2026", "capitation-full-risk")):
+        extra = {"demographic_risk_growth": float(demographic)} if demographic is not None else {}
+        sc = scenario_from_dict({"name": "t", "population": base, "run": {"simulations": 100, "seed": 5},
+                                 # 2019 score 1.2: no growth since 2019 for aged/non-dual, so
+                                 # REACH's PY2026 cap on it does not bind here.
+                                 "assumptions": {"benchmark_risk_score": by_type, **extra, "risk_score_2019": 1.2,
+                                                 "participant_revenue_to_benchmark": 0.5},
+                                 "contracts": [{"preset": "ffs"}, {"preset": "mssp-enhanced"},
+                                               {"preset": "reach-global-2026"},
+                                               {"preset": "capitation-full-risk",
+                                                "overrides": {"revenue_to_benchmark": 1.0}}]},
+                                source=str(tmp_path / "scenario.yaml"))
+        return simulate(sc, options_for(sc, sims=100)).benchmark[:, 0]
+
+    # Demographic growth such that the cap sits just above / exactly at / just below aggregate growth.
+    at = aggregate - 0.03
+    # At the cap ("exceeds" is strict): no cap, the benchmark follows the full growth.
+    full = part[0] + part[3]
+    assert bench(at)[1] == pytest.approx(full, rel=1e-12)
+    assert bench(at + 1e-4)[1] == pytest.approx(full, rel=1e-12)
+    # Just below: the cap applies, aged/non-dual limited to 1 + cap = 1 + (at - 1e-4) + 0.03.
+    cap = at - 1e-4 + 0.03
+    assert bench(at - 1e-4)[1] == pytest.approx(part[0] + part[3] * (1 + cap) / h, rel=1e-12)
+    # REACH (symmetric +-3%: 7.1% growth -> 3%) and capitation (no cap) differ.
+    values = bench(at - 1e-4)
+    uncapped = panel.expected_by_cohort(panel.caps_at(None))
+    assert values[3] == pytest.approx(uncapped.sum(), rel=1e-12)  # capitation: no risk cap
+    assert values[2] == pytest.approx(uncapped[0] + uncapped[3] * 1.03 / h, rel=1e-12)
+    # Without the demographic growth a 2024+ MSSP agreement is refused in one line.
+    with pytest.raises(InputError, match="assumptions.demographic_risk_growth: an MSSP agreement starting in 2026"):
+        bench(None)
 
 
 # --- systemic shocks ----------------------------------------------------------------------------
@@ -199,7 +302,8 @@ def test_shock_factors_have_mean_one_and_the_asked_correlation():
 
 def _savings_rate_sd(n: int, shock: float, sims: int = 800) -> float:
     sc = scenario_from_dict({"name": "t", "population": {"beneficiaries": n},
-                             "assumptions": {"cost_trend_sd": shock},
+                             # claims noise and this shock only (no calibrated systemic factor)
+                             "assumptions": {"cost_trend_sd": shock, "systemic_sd": 0.0},
                              "contracts": [{"preset": "mssp-enhanced"}]})
     r = simulate(sc, options_for(sc, sims=sims, seed=21))
     return float(np.std(1.0 - r.expenditure[0] / r.benchmark[0], ddof=1))
@@ -241,9 +345,10 @@ def test_uncertain_savings_leave_the_patient_draws_unchanged(tmp_path):
 
 def test_effort_cost_arithmetic(tmp_path):
     pop = {"beneficiaries": 1200}
-    plain = _scenario(tmp_path, pop, {"true_savings": 0.02}, contracts=("ffs", "mssp-basic-e", "mssp-enhanced"))
-    costly = _scenario(tmp_path, pop, {"true_savings": 0.02, "care_management_pmpm": 8.5, "ffs_margin_lost": 0.25},
-                       contracts=("ffs", "mssp-basic-e", "mssp-enhanced"))
+    revenue = {"participant_revenue_to_benchmark": 0.4}  # BASIC E's loss limit reads it
+    plain = _scenario(tmp_path, pop, {"true_savings": 0.02, **revenue}, contracts=("ffs", "mssp-basic-e", "mssp-enhanced"))
+    costly = _scenario(tmp_path, pop, {"true_savings": 0.02, "care_management_pmpm": 8.5, "ffs_margin_lost": 0.25,
+                                       **revenue}, contracts=("ffs", "mssp-basic-e", "mssp-enhanced"))
     a, b = simulate(plain, options_for(plain)), simulate(costly, options_for(costly))
     avoided = b.panel_cost * 0.02 / 0.98  # the no-effort cost minus the actual, same draws
     effort = -8.5 * 12 * 1200 - 0.25 * avoided
@@ -325,7 +430,7 @@ def test_patient_data_is_never_echoed(tmp_path, capsys):
     # A run on a patients file: no id or score in the results' attributes or variables.
     rows = [(f"{secret_id}{i}", "aged_non_dual", 1.0 + i / 1000) for i in range(700)]
     _patients(tmp_path, rows, "ok.csv")
-    from simsuite.results import assemble
+    from simsuite.results.dataset import assemble
     sc = _scenario(tmp_path, {"patients_file": "ok.csv"}, sims=100)
     opts = options_for(sc, sims=100)
     ds = assemble(sc, opts, simulate(sc, opts))
@@ -344,8 +449,8 @@ def test_example_scenario_runs_and_its_data_is_labelled_synthetic():
 
 
 def test_figures_from_results_do_not_reread_the_data_files(tmp_path):
-    from simsuite.plots import payoff_grid
-    from simsuite.results import assemble
+    from simsuite.report.figures import payoff_grid
+    from simsuite.results.dataset import assemble
 
     _history(tmp_path, n=200)
     _patients(tmp_path, [(f"P{i}", "aged_non_dual", 1.0) for i in range(600)])

@@ -9,8 +9,10 @@ import pydantic
 import pytest
 import xarray as xr
 
-from simsuite.ranking import RiskAppetite, certainty_equivalent, merge_appetite, parse_fraction, parse_money, rank
-from simsuite.risk import MEASURES, summarize
+from simsuite.analysis.ranking import certainty_equivalent, merge_appetite, rank
+from simsuite.cli.options import parse_fraction, parse_money
+from simsuite.results.risk import MEASURES, summarize
+from simsuite.scenario.schema import RiskAppetite
 
 
 def results(nets: dict[str, np.ndarray]) -> xr.Dataset:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from simsuite.risk import summarize, tail_value_at_risk, value_at_risk
+from simsuite.results.risk import summarize, tail_value_at_risk, value_at_risk
 
 
 def test_var_is_the_lower_quantile_and_tvar_counts_the_mass_at_var():

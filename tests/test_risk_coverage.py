@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from simsuite.risk import MEASURES, level_tag, measure_names, summarize, tail_value_at_risk, value_at_risk
+from simsuite.results.risk import MEASURES, level_tag, measure_names, summarize, tail_value_at_risk, value_at_risk
 
 EXPERIMENTS = 2000
 SIMS = 1000

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from simsuite.cli import main
+from simsuite.cli.app import main
 
 ROOT = Path(__file__).parent.parent
 SMALL = Path(__file__).parent / "scenarios" / "valid-small.yaml"

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from simsuite.cli import main
+from simsuite.cli.app import main
+from simsuite.contracts import FAMILIES
 
 HERE = Path(__file__).parent / "scenarios"
 
@@ -28,7 +29,7 @@ EXPECTED = {
     "duplicate-names.yaml": ":5: contracts[1].name: two contracts are named 'A' (also contracts[0]); give each a distinct name",
     "no-contracts.yaml": ":3: contracts: List should have at least 1 item after validation, not 0",
     "python-object.yaml": ":1: YAML tags that build objects are not allowed (plain YAML only)",
-    "wrong-year.yaml": ":5: contracts[0].preset: preset 'mssp-basic-a' covers performance years 2024, 2025, 2026, not 2020",
+    "wrong-year.yaml": ":5: contracts[0].preset: preset 'mssp-basic-a' covers performance years 2024, 2025, 2026, 2027, not 2020",
     "bad-encoding.yaml": ": not valid UTF-8 text (byte 15); save the scenario file as UTF-8",
     "missing.yaml": ": scenario file not found",
     "bool-as-number.yaml": ":2: population.beneficiaries: Input should be a valid integer (got True)",
@@ -51,7 +52,7 @@ EXPECTED = {
     "negative-rate.yaml": ":5: contracts[0].overrides.loss_rate: Input should be greater than or equal to 0 (got -0.3)",
     "negative-seed.yaml": ":4: run.seed: Input should be greater than or equal to 0 (got -1)",
     "overlapping-bands.yaml": ":6: contracts[0].overrides.bands[1]: band starting at 0.05 overlaps the band [0.0, 0.1)",
-    "preset-and-family.yaml": ":4: contracts[0].preset: give either a preset or a family with terms (not both)",
+    "preset-and-family.yaml": ":4: contracts[0].preset: give exactly one of a preset, a family with terms, or a path",
     "quality-sd-too-wide.yaml": ":3: assumptions.quality_score_sd: 0.35 is too wide for a mean quality score of 0.9 (must be below 0.3)",
     "quality-target-below-threshold.yaml": ":5: contracts[0].overrides.quality_target: 0.6 is below quality_threshold 0.8",
     "rate-above-one.yaml": ":3: assumptions.quality_score: Input should be less than or equal to 1 (got 1.2)",
@@ -60,7 +61,8 @@ EXPECTED = {
     "string-number.yaml": ":3: assumptions.true_savings: Input should be a valid number (got '0.02')",
     "tab-indent.yaml": ":3: YAML syntax error: found character '\\t' that cannot start any token",
     "too-many-simulations.yaml": ":4: run.simulations: Input should be less than or equal to 100000000 (got 1000000000)",
-    "unknown-family.yaml": ":4: contracts[0].family: unknown contract family 'bundled'; families: ffs, shared_savings, corridor, capitation, primary_care_first, quality_payment, episode",
+    # The list of families comes from the registry, so a new family does not break this line.
+    "unknown-family.yaml": ":4: contracts[0].family: unknown contract family 'bundled'; families: " + ", ".join(FAMILIES),
     "zero-beneficiaries.yaml": ":2: population.beneficiaries: Input should be greater than 0 (got 0)",
     "zero-share-one.yaml": ":3: cost_model.zero_cost_share: Input should be less than 1 (got 1.0)",
     "zero-threads.yaml": ":4: run.threads: Input should be greater than or equal to 1 (got 0)",

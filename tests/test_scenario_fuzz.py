@@ -10,10 +10,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simsuite.engine import options_for, run
+from simsuite.analysis.sizing import estimate
+from simsuite.engines.montecarlo import options_for, run
 from simsuite.errors import InputError
-from simsuite.scenario import scenario_from_dict
-from simsuite.sizing import estimate
+from simsuite.scenario.load import scenario_from_dict
 
 BASE: dict[str, Any] = {
     "name": "fuzz",
@@ -22,12 +22,13 @@ BASE: dict[str, Any] = {
                    "mix": {"esrd": 0.01, "disabled": 0.14, "aged_dual": 0.09, "aged_non_dual": 0.76}},
     "cost_model": {"annual_trend": 0.03, "zero_cost_share": 0.1, "severity_sigma": 1.25},
     "assumptions": {"true_savings": 0.01, "quality_score": 0.85, "quality_score_sd": 0.05,
-                    "participant_revenue_to_benchmark": 0.3},
+                    "alternative_standard_probability": 0.9, "participant_revenue_to_benchmark": 0.3},
     "contracts": [
         {"preset": "ffs"},
         {"preset": "mssp-basic-e", "overrides": {"msr": "variable"}},
         {"preset": "reach-global-2026"},
-        {"preset": "capitation-full-risk", "overrides": {"revenue_to_benchmark": 0.97, "specific_attachment": 100000.0}},
+        {"preset": "capitation-full-risk", "overrides": {"revenue_to_benchmark": 0.97, "specific_attachment": 100000.0,
+                                                         "specific_coinsurance": 0.1}},
         {"family": "corridor", "name": "custom corridor", "terms": {"bands": [[0, 0.05, 0.5], [0.05, None, 0.2]]}},
     ],
     "run": {"simulations": 200, "seed": 1},

@@ -7,22 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from simsuite import cli as cli_module
-from simsuite.settle import OUTPUT_COLUMNS, settle
+from simsuite.cli.app import main
+from simsuite.tools.settle import OUTPUT_COLUMNS
 
 EXAMPLE = Path(__file__).parent.parent / "scenarios" / "settle-example.csv"
 
 
-@pytest.fixture(autouse=True)
-def registered():
-    # The lead registers the command in simsuite/cli.py; until then, do the same here.
-    if "settle" not in cli_module.cli.commands:
-        cli_module.cli.add_command(settle)
-
-
 def run_main(argv: list[str]) -> int:
     with pytest.raises(SystemExit) as exc:
-        cli_module.main(argv)
+        main(argv)
     return exc.value.code
 
 

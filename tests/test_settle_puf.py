@@ -20,9 +20,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simsuite.contracts.presets import build_contract
+from simsuite.contracts import build_contract
 from simsuite.contracts.shared_savings import reference_settlement, settle_shared_savings
-from simsuite.settle import INPUT_COLUMNS, SettleRow, contract_for, read_settle_csv, settle_rows
+from simsuite.errors import InputError
+from simsuite.tools.settle import INPUT_COLUMNS, SettleRow, contract_for, read_settle_csv, settle_rows
 
 DATA = Path(__file__).parent / "data" / "mssp"
 PANEL = DATA / "mssp_financial_panel_2013_2024.csv"
@@ -35,16 +36,12 @@ ONE_SIDED = {"Track 1", "BASIC A", "BASIC B"}
 # inputs, with the reason. The test fails if any of these starts matching, or if any
 # other row mismatches.
 REVENUE_LIMIT = "revenue-based loss limit binds (RevLossLimit=1); participant revenue is not published"
-GUARDRAIL = ("PY2024 Guardrail=1: CMS shows GenSaveLoss 0 although savings pass the 0% MSR; "
-             "the guardrail calculation is not published")
 HALF_DISADJ = "published loss is off by half of DisAdj ($1,935); unexplained (6-month PY2019)"
 KNOWN_MISMATCHES: dict[tuple[str, int], str] = {
     ("A2392", 2019): REVENUE_LIMIT,
     ("A1241", 2023): REVENUE_LIMIT,
     ("A4627", 2023): REVENUE_LIMIT,
     ("A5293", 2023): REVENUE_LIMIT,
-    ("A5309", 2024): GUARDRAIL,
-    ("A5321", 2024): GUARDRAIL,
     ("A1498", 2019): HALF_DISADJ,
 }
 
@@ -135,6 +132,8 @@ def puf_to_settle_input(row: dict[str, str], raw: dict[str, str] | None,
         "quality_standard": standard,
         "msr": msr,
         "low_revenue": "true" if low_revenue else "false",
+        # PY2024 agreements from 2024: whether CMS applied the ACPT loss guardrail (425.652(b)(5)).
+        "guardrail": "true" if raw is not None and raw["Guardrail"] == "1" else "false",
         "euc_loss_relief": relief,
         "euc_loss_adjustment": "" if math.isnan(disadj) else repr(-disadj),
     }
@@ -200,7 +199,7 @@ def test_earned_savings_and_losses_reproduced(settled):
     now_matching = sorted(set(KNOWN_MISMATCHES) - set(bad))
     assert not unexpected, f"rows off the published EarnSaveLoss (ours - published): {unexpected}"
     assert not now_matching, f"listed as unmatched but now match: {now_matching}"
-    assert len(panel) - len(bad) >= 5261
+    assert len(panel) - len(bad) >= 5264
     assert len(panel) - len(bad) == 5271 - len(KNOWN_MISMATCHES)
 
 
@@ -212,8 +211,6 @@ def test_unmatched_rows_are_off_in_the_direction_of_their_reason(settled):
     for key, reason in KNOWN_MISMATCHES.items():
         if reason == REVENUE_LIMIT:
             assert bad[key] < 0, key
-        elif reason == GUARDRAIL:
-            assert bad[key] > 0, key
         else:
             assert abs(bad[key]) == pytest.approx(3870 / 2, abs=2), key
 
@@ -267,7 +264,7 @@ def _one(track: str, year: int, benchmark: float, expenditure: float, n: int = 2
         "benchmark": benchmark, "expenditure": expenditure, "quality_score": q,
         "quality_standard": standard, "msr": "", "mlr": "", "participant_revenue": math.nan,
         "low_revenue": False, "euc_loss_relief": 0.0, "euc_loss_adjustment": 0.0,
-        "sequestration": math.nan,
+        "sequestration": math.nan, "guardrail": False,
     }
     values.update(extra)
     values["contract"] = contract_for(track, year)
@@ -350,7 +347,7 @@ def test_euc_after_loss_cap():
 
 def test_vectorised_matches_scalar_reference():
     rng = np.random.default_rng(3)
-    for pid, year in [("mssp-track-2", 2016), ("mssp-basic-e", 2024), ("mssp-enhanced-py2021-2023", 2022),
+    for pid, year in [("mssp-track-2", 2016), ("mssp-basic-e", 2024), ("mssp-enhanced-py2021-2022", 2022), ("mssp-basic-e-py2023", 2023),
                       ("mssp-track-1-plus", 2018), ("mssp-basic-a", 2024)]:
         terms = build_contract(pid, None, year).terms
         m = 200
@@ -370,3 +367,66 @@ def test_vectorised_matches_scalar_reference():
                                        participant_revenue=rev[k], low_revenue=bool(low[k]),
                                        euc_loss_relief=relief[k], euc_loss_adjustment=adj[k])
             assert out.net[k] == pytest.approx(ref, abs=1e-6), (pid, k)
+
+
+# ---- PY2021-2022 gate, PY2023 sliding scale (issue 16, audit A8) ------------------------------
+#
+# 42 CFR 425.605(d)(1)(i)-(v)(A)(2): PY2021-2022 pay the track maximum if the quality performance
+# standard is met, else nothing; no alternative standard existed (425.512(a)(3)-(4)(i)).
+# 425.605(d)(1)(*)(A)(3) and 425.610(d)(3), (f)(3): PY2023 pays the maximum x the quality score to an
+# ACO meeting only the alternative standard (425.512(a)(4)(ii)). B = $60M, BASIC E, MSR 2%.
+
+
+def test_py2023_alternative_standard_pays_the_sliding_scale():
+    # 5% savings = $3M: 0.5 x 0.70 x 3,000,000 x 0.98 = 1,029,000 (a gate would pay 0)
+    r = _one("BASIC E", 2023, 60e6, 57e6, q=0.70, standard="alternative", msr=0.02)
+    assert r["preset"] == "mssp-basic-e-py2023"
+    assert r["sharing_rate"] == pytest.approx(0.35)
+    assert r["net"] == pytest.approx(1_029_000.0)
+    # Neither standard: nothing; met: 0.5 x 3,000,000 x 0.98 = 1,470,000, whatever the score.
+    assert _one("BASIC E", 2023, 60e6, 57e6, q=0.70, standard="not_met", msr=0.02)["net"] == 0.0
+    assert _one("BASIC E", 2023, 60e6, 57e6, q=0.70, msr=0.02)["net"] == pytest.approx(1_470_000.0)
+
+
+def test_py2023_enhanced_loss_rate_under_the_alternative_standard():
+    # Loss 4% = $2.4M, alternative met, QS 0.60: 1 - 0.75 x 0.60 = 0.55 -> owes 1,320,000
+    # (425.610(f)(3)); neither standard: 75% -> 1,800,000.
+    r = _one("ENHANCED", 2023, 60e6, 62.4e6, q=0.60, standard="alternative", msr=0.0)
+    assert r["loss_rate"] == pytest.approx(0.55)
+    assert r["net"] == pytest.approx(-1_320_000.0)
+    assert _one("ENHANCED", 2023, 60e6, 62.4e6, q=0.60, standard="not_met", msr=0.0)["net"] == pytest.approx(
+        -1_800_000.0)
+
+
+def test_py2022_is_a_gate_and_has_no_alternative_standard(tmp_path):
+    # Met with QS 0.72: the maximum, not scaled: 0.5 x 3,000,000 x 0.98 = 1,470,000.
+    r = _one("BASIC E", 2022, 60e6, 57e6, q=0.72, msr=0.02)
+    assert r["preset"] == "mssp-basic-e-py2021-2022"
+    assert r["net"] == pytest.approx(1_470_000.0)
+    # 'alternative' did not exist before PY2023: the row is refused in one line naming the column.
+    path = tmp_path / "in.csv"
+    path.write_text("performance_year,track,beneficiaries,benchmark,expenditure,quality_score,quality_standard\n"
+                    "2023,BASIC E,20000,60000000,57000000,0.70,alternative\n"
+                    "2022,BASIC E,20000,60000000,57000000,0.70,alternative\n", encoding="utf-8")
+    with pytest.raises(InputError, match="row 3, column quality_standard: no alternative quality performance "
+                                         "standard exists in PY2022"):
+        read_settle_csv(path)
+
+
+def test_acpt_guardrail_rows_of_the_puf(settled):
+    """The 9 PY2024 ACO-years CMS marks Guardrail=1 (42 CFR 425.652(b)(5)): spending above the
+    published (recalculated) benchmark settles losses on it, (b)(5)(i); below it, neither
+    savings nor losses, (b)(5)(ii) -- A5309 and A5321 (BASIC E, 0% MSR), whose savings would
+    otherwise be shared. Each matches CMS's EarnSaveLoss (checked with every row above)."""
+    inputs, panel, _, result = settled
+    rows = [i for i, r in enumerate(inputs) if r["guardrail"] == "true"]
+    assert len(rows) == 9
+    below = {panel[i]["aco_key"] for i in rows if float(panel[i]["abtotexp"]) < float(panel[i]["abtotbnchmk"])}
+    assert below == {"A5309", "A5321"}
+    for i in rows:
+        neither = panel[i]["aco_key"] in below
+        assert bool(result["guardrail_neither"][i]) == neither
+        if neither:
+            assert result["net"][i] == 0.0 and float(panel[i]["earnsaveloss"]) == 0.0
+            assert result["savings_rate"][i] > result["msr"][i]  # would have earned savings
+    assert not result["guardrail_neither"][[i for i in range(len(inputs)) if i not in rows]].any()

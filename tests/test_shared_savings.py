@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simsuite.contracts.presets import build_contract
+from simsuite.contracts import build_contract
 from simsuite.contracts.shared_savings import reference_settlement, settle_shared_savings
 from simsuite.contracts.tables import msr_by_beneficiaries
 

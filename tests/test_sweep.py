@@ -8,9 +8,10 @@ import pytest
 import xarray as xr
 
 from simsuite import RunOptions, load_scenario
+from simsuite.analysis.sweep import crossings, sweep
 from simsuite.errors import InputError
-from simsuite.ranking import RiskAppetite
-from simsuite.sweep import crossings, parse_values, scenario_with, sweep
+from simsuite.scenario.edit import parse_values, scenario_with
+from simsuite.scenario.schema import RiskAppetite
 
 SMALL = Path(__file__).parent / "scenarios" / "valid-small.yaml"
 
@@ -67,7 +68,7 @@ def test_panel_size_sweep_and_its_crossings(scenario):
 
 
 def test_sweep_cli_prints_table_and_writes_files(tmp_path, capsys):
-    from simsuite.cli import main
+    from simsuite.cli.app import main
 
     with pytest.raises(SystemExit) as info:
         main(["sweep", str(SMALL), "--param", "assumptions.true_savings", "--values", "0,0.02",

@@ -1,7 +1,7 @@
 """Write the SYNTHETIC example files `example-panel.csv` and `example-costs.csv`.
 
 Nothing here is real patient data. The panel and its cost history are drawn from
-simsuite's own single-lognormal cost model (see `simsuite.costmodel`), with the CMS 2018
+simsuite's own single-lognormal cost model (see `simsuite.model.costmodel`), with the CMS 2018
 national means and enrollment mix shipped in `simsuite/data`:
 
 * panel: 5,600 beneficiaries, enrollment types in the national mix, HCC-like risk scores
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simsuite.costmodel import ENROLLMENT_TYPES, national_ffs_2018
+from simsuite.data.reference import ENROLLMENT_TYPES, national_ffs_2018
 
 HERE = Path(__file__).parent
 N_PATIENTS = 5_600

@@ -11,6 +11,14 @@ The organisation receives the capitation and pays the cost of care of its panel
 Net is measured against FFS, where the payer bears the cost of care. The benchmark here
 is the expected untruncated cost of the panel without the organisation's effort (times
 ``1 + benchmark_margin``); aggregate attachment and premiums are stated relative to it.
+The benchmark follows the panel's risk in full: no cap on risk-score growth (the rate is
+the contract's).
+
+Stop-loss coinsurance has no default: there is no market or regulatory standard for a
+commercial or MA-delegated contract. 42 CFR 422.208(f) (stop-loss covering 90% above the
+attachment) is the floor an MA organisation owes physicians at "substantial financial
+risk" under a physician incentive plan, not a contract term, so the 10% that simsuite used
+to assume is gone: a contract with stop-loss states its coinsurance.
 """
 
 from __future__ import annotations
@@ -18,12 +26,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from simsuite.contracts.base import UNCAPPED, CapSpec, PanelYear, Settlement
+from simsuite.contracts._types import STRICT, Rate
+from simsuite.contracts.base import UNCAPPED, CapSpec, PanelTotal, PanelYear, Settlement
+from simsuite.contracts.registry import Family, register_family
 from simsuite.errors import FieldProblem
-
-Rate = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class CapitationTerms(BaseModel):
@@ -38,8 +46,9 @@ class CapitationTerms(BaseModel):
         and ``pmpm`` is required.
     specific_attachment : float, optional
         Specific (per-beneficiary) stop-loss attachment point, dollars per year.
-    specific_coinsurance : float
-        Share of cost above the attachment point the organisation still pays.
+    specific_coinsurance : float or None
+        Share of cost above the attachment point the organisation still pays; required
+        with ``specific_attachment`` (no default, see the module docstring).
     specific_premium_pmpm : float
         Premium for specific stop-loss, dollars per member per month.
     specific_premium_loading : float, optional
@@ -47,33 +56,46 @@ class CapitationTerms(BaseModel):
         expected recoveries under the cost model (absent the organisation's effort).
     aggregate_attachment : float, optional
         Aggregate stop-loss attachment as a multiple of the benchmark (e.g. 1.10).
-    aggregate_coinsurance : float
-        Share of claims above the aggregate attachment the organisation still pays.
+    aggregate_coinsurance : float or None
+        Share of claims above the aggregate attachment the organisation still pays;
+        required with ``aggregate_attachment``.
     aggregate_premium : float
         Premium for aggregate stop-loss, as a fraction of the benchmark.
     """
 
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+    model_config = STRICT
 
     pmpm: Annotated[float, Field(gt=0.0, le=100_000.0)] | None = None
     revenue_to_benchmark: Annotated[float, Field(gt=0.0, le=5.0)] | None = None
     specific_attachment: Annotated[float, Field(gt=0.0)] | None = None
-    specific_coinsurance: Rate = 0.10
+    specific_coinsurance: Rate | None = None
     specific_premium_pmpm: Annotated[float, Field(ge=0.0)] = 0.0
     specific_premium_loading: Annotated[float, Field(ge=0.0, le=5.0)] | None = None
     aggregate_attachment: Annotated[float, Field(gt=0.0, le=10.0)] | None = None
-    aggregate_coinsurance: Rate = 0.10
+    aggregate_coinsurance: Rate | None = None
     aggregate_premium: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
 
     @model_validator(mode="after")
-    def _one_revenue_basis(self) -> "CapitationTerms":
+    def _one_revenue_basis(self) -> CapitationTerms:
         if (self.pmpm is None) == (self.revenue_to_benchmark is None):
             raise FieldProblem(("pmpm",), "give exactly one of pmpm (dollars) and revenue_to_benchmark")
         if self.specific_premium_loading is not None and self.specific_premium_pmpm > 0:
             raise FieldProblem(
                 ("specific_premium_loading",), "give specific_premium_pmpm or specific_premium_loading, not both"
             )
+        for kind in ("specific", "aggregate"):
+            if getattr(self, f"{kind}_attachment") is not None and getattr(self, f"{kind}_coinsurance") is None:
+                raise FieldProblem(
+                    (f"{kind}_coinsurance",),
+                    f"required with {kind}_attachment: the share of cost above the attachment the organisation "
+                    "still pays (a fraction, e.g. 0.10); there is no standard value to assume",
+                )
         return self
+
+
+def _coinsurance(value: float | None) -> float:
+    assert value is not None  # the terms require it with its attachment point
+    return value
 
 
 def specific_premium(terms: CapitationTerms, member_months: int, expected_raw: float,
@@ -83,8 +105,13 @@ def specific_premium(terms: CapitationTerms, member_months: int, expected_raw: f
         return 0.0
     if terms.specific_premium_loading is None:
         return terms.specific_premium_pmpm * member_months
-    recoveries = (1.0 - terms.specific_coinsurance) * (expected_raw - expected_retained)
+    recoveries = (1.0 - _coinsurance(terms.specific_coinsurance)) * (expected_raw - expected_retained)
     return (1.0 + terms.specific_premium_loading) * recoveries
+
+
+def _revenue_ratio(terms: CapitationTerms) -> float:
+    assert terms.revenue_to_benchmark is not None  # the terms require pmpm or this
+    return terms.revenue_to_benchmark
 
 
 def caps(terms: CapitationTerms) -> tuple[CapSpec, ...]:
@@ -99,17 +126,17 @@ def settle(terms: CapitationTerms, panel: PanelYear) -> Settlement:
     b = np.asarray(panel.benchmark, dtype=float)
     raw = np.asarray(panel.raw if panel.raw is not None else panel.expenditure, dtype=float)
     mm = panel.member_months
-    revenue = terms.pmpm * mm if terms.pmpm is not None else terms.revenue_to_benchmark * b
+    revenue = terms.pmpm * mm if terms.pmpm is not None else _revenue_ratio(terms) * b
     claims = raw
-    premiums = 0.0
+    premiums: float | np.ndarray = 0.0
     if terms.specific_attachment is not None:
         spec = CapSpec(dollars=terms.specific_attachment)
         retained = panel.capped[spec]
-        claims = retained + terms.specific_coinsurance * (raw - retained)
+        claims = retained + _coinsurance(terms.specific_coinsurance) * (raw - retained)
         premiums = specific_premium(terms, mm, panel.expected.get(UNCAPPED, np.nan), panel.expected.get(spec, np.nan))
     if terms.aggregate_attachment is not None:
         excess = np.maximum(claims - terms.aggregate_attachment * b, 0.0)
-        claims = claims - (1.0 - terms.aggregate_coinsurance) * excess
+        claims = claims - (1.0 - _coinsurance(terms.aggregate_coinsurance)) * excess
         premiums = premiums + terms.aggregate_premium * b
     net = revenue - claims - premiums
     return Settlement(net=net, gain_shared=net > 0)
@@ -121,11 +148,12 @@ def reference_settlement(terms: CapitationTerms, benchmark: float, patient_costs
 
     ``specific_premium_dollars`` replaces the premium when it is priced by loading.
     """
-    revenue = terms.pmpm * 12 * beneficiaries if terms.pmpm is not None else terms.revenue_to_benchmark * benchmark
+    revenue = terms.pmpm * 12 * beneficiaries if terms.pmpm is not None else _revenue_ratio(terms) * benchmark
     claims = 0.0
     for cost in patient_costs:
         if terms.specific_attachment is not None and cost > terms.specific_attachment:
-            claims += terms.specific_attachment + terms.specific_coinsurance * (cost - terms.specific_attachment)
+            claims += terms.specific_attachment + _coinsurance(terms.specific_coinsurance) * (
+                cost - terms.specific_attachment)
         else:
             claims += cost
     premiums = 0.0
@@ -135,6 +163,22 @@ def reference_settlement(terms: CapitationTerms, benchmark: float, patient_costs
     if terms.aggregate_attachment is not None:
         attachment = terms.aggregate_attachment * benchmark
         if claims > attachment:
-            claims = attachment + terms.aggregate_coinsurance * (claims - attachment)
+            claims = attachment + _coinsurance(terms.aggregate_coinsurance) * (claims - attachment)
         premiums += terms.aggregate_premium * benchmark
     return revenue - claims - premiums
+
+
+def exact_total(terms: CapitationTerms) -> PanelTotal:
+    """What the settlement reads of the costs: the claims ``sum_i min(C_i, A) + coins (C_i - A)+``
+    under specific stop-loss attaching at ``A`` (the raw total without it)."""
+    if terms.specific_attachment is None:
+        return PanelTotal(UNCAPPED)
+    return PanelTotal(CapSpec(dollars=terms.specific_attachment), _coinsurance(terms.specific_coinsurance))
+
+
+FAMILY = register_family(Family(
+    name="capitation",
+    title="capitation against the cost of care, with specific and aggregate stop-loss",
+    terms=CapitationTerms, settle=settle, caps=caps, reads=frozenset({"panel"}),
+    exact="panel_total", exact_total=exact_total, reference=reference_settlement,
+))

@@ -6,8 +6,10 @@ Rules (``shared/reference/payment-rules.md`` §2, except where the withhold is e
     W        = withhold x (B or B_adj)              # quality withhold
     S        = B_adj - W + W x QS - X               # = B_adj - W (1 - QS) - X; savings (+) or losses (-)
     retained = sign(S) x sum_b share_b x clip(|S| - lo_b B_adj, 0, (hi_b - lo_b) B_adj)
-    net      = retained
-    net     -= sequestration x net  (on gains; on losses too where the terms say so)
+    net      = retained x (1 - sequestration)   on gains
+    net      = retained x (1 + sequestration)   on losses, where the terms say so: it
+                                                increases what is owed (LEAD)
+    net     += administrative_add_on x B        paid apart from the corridors (LEAD)
 
 The earned-back withhold ``W x QS`` is added back to the benchmark *before* savings or
 losses are computed, so it passes through the risk corridors like any other benchmark
@@ -26,6 +28,22 @@ is below 100%: for a 50%-sharing Professional ACO with QS = 1 it gives
 
 Bands are fractions of the discounted benchmark; savings and losses use the same bands
 (symmetric) unless ``loss_bands`` is given. Money is dollars, positive = to the provider.
+
+Sequestration on losses [Low: LEAD notes R6 "2% sequestration applies to shared savings and
+losses"; the R6 workbook takes 2% of the gross amount before the corridors, its column notes
+2% of the shared amount; the two agree within the first corridor]. ``sequestration_base``
+chooses: ``shared`` (default, as on gains: ``x (1 -+ rate)`` of the retained amount) or
+``gross`` (the workbook's arithmetic: ``rate x |S|`` taken off whatever the sign). The
+administrative add-on [Low: R6 column notes "1.5% x Benchmark PBPM before discount ... Paid
+separately from the benchmark"] is paid outside the corridors and not sequestered (neither
+is stated).
+
+Risk-score growth (`risk_ratio`): the benchmark follows the panel's risk ratio within
+``1 +- risk_score_cap`` (REACH 3% from 2022, CMS PY2026 quick reference [Med]; LEAD 3% for
+aged/disabled and ESRD [Low, R6]); REACH PY2026 then caps growth since 2019 at
+``risk_cap_since_2019`` (3%), "after the application of the current Cap and CIF policy",
+with no floor (CMS PY2026 quick reference; Milliman [Med]). The coding intensity factor
+and High Needs rules are not modelled.
 """
 
 from __future__ import annotations
@@ -33,12 +51,14 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, model_validator
 
-from simsuite.contracts.base import UNCAPPED, CapSpec, PanelYear, Settlement
+from simsuite.contracts._types import STRICT, Rate
+from simsuite.contracts.base import UNCAPPED, CapSpec, PanelTotal, PanelYear, RiskGrowth, RuleFacts, Settlement
+from simsuite.contracts.mssp_rules import symmetric_risk_ratio
+from simsuite.contracts.registry import Family, register_family
 from simsuite.errors import FieldProblem
 
-Rate = Annotated[float, Field(ge=0.0, le=1.0)]
 # YAML gives each band as a list; read it as a (low, high, share) triple.
 Band = Annotated[
     tuple[Annotated[float, Field(ge=0.0)], Annotated[float, Field(gt=0.0)] | None, Rate],
@@ -46,7 +66,7 @@ Band = Annotated[
 ]
 
 
-def _check_bands(bands: list, name: str) -> None:
+def check_bands(bands: list, name: str) -> None:
     """Bands must start at 0, be contiguous and increasing, and end open (``null``)."""
     if not bands:
         raise FieldProblem((name,), "needs at least one band [low, high, share]")
@@ -93,10 +113,23 @@ class CorridorTerms(BaseModel):
     sequestration : float
         Reduction of a positive settlement (0.02).
     sequestration_on_losses : bool
-        Whether losses are reduced by sequestration too.
+        Whether sequestration applies to losses too: it then *increases* what is owed by
+        the rate (LEAD).
+    sequestration_base : {"shared", "gross"}
+        What sequestration is a percentage of: the retained (shared) amount, or the gross
+        savings or losses before the corridors (the R6 LEAD workbook); the same inside a
+        100% first corridor.
+    administrative_add_on : float
+        Payment apart from the corridors, fraction of the benchmark before discount (LEAD
+        higher-spending ACOs: 0.015).
+    risk_score_cap : float or None
+        Symmetric cap on the benchmark's risk ratio: it follows the panel's risk within
+        ``1 +- cap`` (None: in full).
+    risk_cap_since_2019 : float or None
+        REACH PY2026: growth since 2019 capped at this, after ``risk_score_cap`` (no floor).
     """
 
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+    model_config = STRICT
 
     discount: Annotated[float, Field(ge=0.0, lt=0.5)] = 0.0
     quality_withhold: Annotated[float, Field(ge=0.0, lt=0.5)] = 0.0
@@ -105,12 +138,16 @@ class CorridorTerms(BaseModel):
     loss_bands: list[Band] | None = None
     sequestration: Rate = 0.0
     sequestration_on_losses: bool = False
+    sequestration_base: Literal["shared", "gross"] = "shared"
+    administrative_add_on: Annotated[float, Field(ge=0.0, lt=0.2)] = 0.0
+    risk_score_cap: Annotated[float, Field(gt=0.0, lt=0.5)] | None = None
+    risk_cap_since_2019: Annotated[float, Field(gt=0.0, lt=0.5)] | None = None
 
     @model_validator(mode="after")
-    def _bands_are_a_partition(self) -> "CorridorTerms":
-        _check_bands(self.bands, "bands")
+    def _bands_are_a_partition(self) -> CorridorTerms:
+        check_bands(self.bands, "bands")
         if self.loss_bands is not None:
-            _check_bands(self.loss_bands, "loss_bands")
+            check_bands(self.loss_bands, "loss_bands")
         return self
 
 
@@ -135,8 +172,16 @@ def settle(terms: CorridorTerms, panel: PanelYear) -> Settlement:
     gains = corridor_retained(s, b_adj, terms.bands)
     losses = corridor_retained(s, b_adj, terms.loss_bands or terms.bands)
     net = np.where(s > 0, gains, np.where(s < 0, -losses, 0.0))
-    cut = np.where(net > 0, terms.sequestration, terms.sequestration if terms.sequestration_on_losses else 0.0)
-    net = net * (1.0 - cut)
+    # Sequestration cuts a payment and, where it applies to losses, adds to what is owed:
+    # (1 - rate) on a gain, (1 + rate) on a loss (its magnitude grows); on the gross basis,
+    # rate x |S| is taken off either way.
+    on_losses = terms.sequestration if terms.sequestration_on_losses else 0.0
+    if terms.sequestration_base == "gross":
+        rate = np.where(s > 0, terms.sequestration, np.where(s < 0, on_losses, 0.0))
+        net = net - rate * np.abs(s)
+    else:
+        net = np.where(net > 0, net * (1.0 - terms.sequestration), net * (1.0 + on_losses))
+    net = net + terms.administrative_add_on * b
     return Settlement(net=net, gain_shared=s > 0)
 
 
@@ -161,6 +206,47 @@ def reference_settlement(terms: CorridorTerms, benchmark: float, expenditure: fl
         remaining -= in_band
     assert remaining <= 1e-6 * max(1.0, abs(s))  # the bands cover every dollar
     net = kept if s >= 0 else -kept
-    if net > 0 or terms.sequestration_on_losses:
+    if terms.sequestration_base == "gross":
+        if s > 0:
+            net -= terms.sequestration * s
+        elif s < 0 and terms.sequestration_on_losses:
+            net -= terms.sequestration * abs(s)  # owed grows by 2% of the gross loss
+    elif net > 0:
         net *= 1.0 - terms.sequestration
-    return net
+    elif terms.sequestration_on_losses:
+        net *= 1.0 + terms.sequestration  # owed grows: -3,000,000 -> -3,060,000 at 2%
+    return net + terms.administrative_add_on * benchmark
+
+
+def risk_ratio(terms: CorridorTerms, growth: RiskGrowth) -> np.ndarray:
+    """The risk ratio the benchmark follows: within ``1 +- risk_score_cap``, then (REACH PY2026)
+    growth since 2019 at most ``risk_cap_since_2019``; see the module docstring."""
+    ratio = np.asarray(growth.hcc_ratio, dtype=float)
+    if terms.risk_score_cap is not None:
+        ratio = symmetric_risk_ratio(ratio, terms.risk_score_cap)
+    if terms.risk_cap_since_2019 is not None:
+        if growth.ratio_since_2019 is None:  # `check` asks the scenario for it
+            raise ValueError("the cap on risk growth since 2019 needs the 2019 risk score")
+        # The score may grow at most (1 + cap) over the 2019 score, which is the base score
+        # x (base -> PY ratio) / (2019 -> PY ratio): as a ratio to the base, (1 + cap) h / h2019.
+        ceiling = (1.0 + terms.risk_cap_since_2019) * growth.hcc_ratio / growth.ratio_since_2019
+        ratio = np.minimum(ratio, ceiling)
+    return ratio
+
+
+def check(terms: CorridorTerms, facts: RuleFacts) -> None:
+    """Refuse a scenario whose risk-score cap needs the 2019 risk score it does not give."""
+    if terms.risk_cap_since_2019 is not None and facts.benchmark_risk_score and not facts.risk_score_2019:
+        raise FieldProblem(("assumptions", "risk_score_2019"),
+                           f"this contract caps risk-score growth since 2019 at {100 * terms.risk_cap_since_2019:g}% "
+                           "after its symmetric cap (ACO REACH PY2026); give the panel's 2019 risk score, overall "
+                           "or by enrollment type")
+
+
+FAMILY = register_family(Family(
+    name="corridor",
+    title="benchmark with risk corridors and a quality withhold (ACO REACH, LEAD)",
+    terms=CorridorTerms, settle=settle, caps=caps, reads=frozenset({"panel", "quality"}),
+    exact="panel_total", exact_total=lambda terms: PanelTotal(UNCAPPED),
+    reference=reference_settlement, risk_ratio=risk_ratio, check=check,
+))

@@ -6,12 +6,16 @@ Rules (``shared/reference/payment-rules.md`` §4, P-PCF)::
     adj     = performance adjustment in [adjustment_min, adjustment_max] (-10% ... +50%)
     net     = total x (1 + adj) - ffs_displaced_pbpm x member months
 
-PCF scores acute hospital utilisation against a regional benchmark; simsuite uses the
-panel's savings rate ``(B - X) / B`` as that utilisation signal, mapped linearly from
-``savings_rate_at_min`` (adjustment_min) to ``savings_rate_at_max`` (adjustment_max) -
-an engine proxy, not CMS's formula. Below the quality gate no positive adjustment is
-paid. Net is relative to FFS: the primary-care FFS revenue the payments replace is
-subtracted. Money in dollars per year, positive = to the provider.
+PCF's performance-based adjustment (PBA) scores the practice's acute hospital utilisation
+(AHU) against regional and national benchmarks and its own past performance, behind a
+quality gateway; its percentile bands and the mapping to -10% ... +50% were not found in any
+source (issue 16 research notes, section 11.1). simsuite therefore APPROXIMATES it: the
+panel's savings rate ``(B - X) / B`` stands in for the utilisation signal, mapped linearly
+from ``savings_rate_at_min`` (adjustment_min) to ``savings_rate_at_max`` (adjustment_max),
+and below ``quality_gate`` no positive adjustment is paid. Every run that settles a PCF
+contract says so in its header (`notes`). Net is relative to FFS: the primary-care FFS
+revenue the payments replace is subtracted. Money in dollars per year, positive = to the
+provider.
 """
 
 from __future__ import annotations
@@ -19,18 +23,18 @@ from __future__ import annotations
 from typing import Annotated
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from simsuite.contracts.base import UNCAPPED, CapSpec, PanelYear, Settlement
+from simsuite.contracts._types import STRICT, Rate
+from simsuite.contracts.base import UNCAPPED, CapSpec, PanelTotal, PanelYear, Settlement
+from simsuite.contracts.registry import Family, register_family
 from simsuite.errors import FieldProblem
-
-Rate = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class PrimaryCareFirstTerms(BaseModel):
     """Terms of Primary Care First (dollars; rates as fractions)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+    model_config = STRICT
 
     pbp_pbpm: Annotated[float, Field(ge=0.0, le=1_000.0)]
     visit_fee: Annotated[float, Field(ge=0.0, le=1_000.0)]
@@ -43,7 +47,7 @@ class PrimaryCareFirstTerms(BaseModel):
     quality_gate: Rate = 0.0
 
     @model_validator(mode="after")
-    def _increasing(self) -> "PrimaryCareFirstTerms":
+    def _increasing(self) -> PrimaryCareFirstTerms:
         if self.savings_rate_at_max <= self.savings_rate_at_min:
             raise FieldProblem(
                 ("savings_rate_at_max",),
@@ -53,6 +57,7 @@ class PrimaryCareFirstTerms(BaseModel):
 
 
 def caps(terms: PrimaryCareFirstTerms) -> tuple[CapSpec, ...]:
+    """The utilisation proxy reads the uncapped panel cost against its benchmark."""
     return (UNCAPPED,)
 
 
@@ -75,6 +80,14 @@ def settle(terms: PrimaryCareFirstTerms, panel: PanelYear) -> Settlement:
     return Settlement(net=net, gain_shared=adj > 0)
 
 
+def notes(terms: PrimaryCareFirstTerms, year: PanelYear) -> tuple[str, ...]:
+    """The run header's warning: PCF's performance adjustment is an approximation."""
+    return ("Primary Care First: the performance-based adjustment is an APPROXIMATION (savings rate "
+            f"{terms.savings_rate_at_min:+.0%} ... {terms.savings_rate_at_max:+.0%} mapped to "
+            f"{terms.adjustment_min:+.0%} ... {terms.adjustment_max:+.0%}); CMS's method from acute hospital "
+            "utilisation and the quality gateway was not found",)
+
+
 def reference_settlement(terms: PrimaryCareFirstTerms, benchmark: float, expenditure: float,
                          quality_score: float, beneficiaries: int) -> float:
     """Slow scalar transcription, for tests. Dollars to the provider."""
@@ -91,3 +104,12 @@ def reference_settlement(terms: PrimaryCareFirstTerms, benchmark: float, expendi
     months = 12 * beneficiaries
     total = terms.pbp_pbpm * months + terms.visit_fee * terms.visits_per_beneficiary * beneficiaries
     return total * (1.0 + adj) - terms.ffs_displaced_pbpm * months
+
+
+FAMILY = register_family(Family(
+    name="primary_care_first",
+    title="Primary Care First: population-based payment, visit fees, performance adjustment",
+    terms=PrimaryCareFirstTerms, settle=settle, caps=caps, reads=frozenset({"panel", "quality"}),
+    exact="panel_total", exact_total=lambda terms: PanelTotal(UNCAPPED), reference=reference_settlement,
+    notes=notes,
+))

@@ -24,12 +24,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
+from simsuite.contracts._types import STRICT, Rate
 from simsuite.contracts.base import UNCAPPED, CapSpec, PanelYear, Settlement
+from simsuite.contracts.registry import Family, register_family
 from simsuite.errors import FieldProblem
-
-Rate = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class QualityPaymentTerms(BaseModel):
@@ -59,7 +59,7 @@ class QualityPaymentTerms(BaseModel):
         A bonus per member per month at full quality, dollars.
     """
 
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+    model_config = STRICT
 
     base_dollars: Annotated[float, Field(gt=0.0)] | None = None
     base_to_benchmark: Annotated[float, Field(gt=0.0, le=10.0)] | None = None
@@ -72,7 +72,7 @@ class QualityPaymentTerms(BaseModel):
     bonus_pmpm: Annotated[float, Field(ge=0.0, le=10_000.0)] = 0.0
 
     @model_validator(mode="after")
-    def _consistent(self) -> "QualityPaymentTerms":
+    def _consistent(self) -> QualityPaymentTerms:
         if self.quality_target < self.quality_threshold:
             raise FieldProblem(
                 ("quality_target",),
@@ -136,3 +136,11 @@ def reference_settlement(terms: QualityPaymentTerms, benchmark: float, quality_s
     bonus = terms.bonus * base * earned
     pmpm = terms.fixed_pmpm + terms.bonus_pmpm * earned
     return -withheld + paid_back + bonus + pmpm * 12 * beneficiaries
+
+
+FAMILY = register_family(Family(
+    name="quality_payment",
+    title="payments on quality alone: PCMH fees, P4P pools, Medicaid withholds, HRRP, VBP, HAC",
+    terms=QualityPaymentTerms, settle=settle, caps=caps, reads=frozenset({"panel", "quality"}),
+    exact="constant", reference=reference_settlement,
+))

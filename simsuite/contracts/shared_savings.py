@@ -8,7 +8,15 @@ Rules (42 CFR 425.604/.605/.610; see ``shared/reference/payment-rules.md`` §1.4
   rate (quality-dependent), reduced by sequestration, then capped at a share of ``B``;
 * losses (two-sided only) are shared on the whole loss once ``-s >= MLR``, at the loss
   rate, capped at the lesser of a share of participant revenue and a share of ``B``,
-  then reduced by any extreme-and-uncontrollable-circumstances (EUC) relief.
+  then reduced by any extreme-and-uncontrollable-circumstances (EUC) relief. Shared
+  losses are not sequestered (PUF-2024: A5193 owes exactly 0.30 x its loss).
+
+In a scenario (`settle`) the year's rules are read from `simsuite.contracts.base.RuleFacts`
+with the functions of `simsuite.contracts.mssp_rules`: which quality standard each
+simulation meets (from its drawn score, 425.512), the low-revenue status (425.20) and the
+half rate's agreement-period condition (425.605(h)), the risk-score cap on the benchmark
+(425.605(a)(1), 425.610(a)(2)) and the repayment mechanism (425.204(f)(4)). `check`
+refuses a scenario that does not state what these need.
 
 All money is dollars for the panel and the year; positive = paid to the ACO.
 """
@@ -19,13 +27,16 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from simsuite.contracts.base import UNCAPPED, CapSpec, PanelYear, Settlement
-from simsuite.contracts.tables import msr_by_beneficiaries, msr_table_start
+from simsuite.contracts import mssp_rules as rules
+from simsuite.contracts._types import STRICT, Rate
+from simsuite.contracts.base import UNCAPPED, CapSpec, PanelTotal, PanelYear, RiskGrowth, RuleFacts, Settlement
+from simsuite.contracts.registry import Family, register_family
+from simsuite.contracts.tables import msr_by_beneficiaries, msr_table_start, quality_performance_standard
 from simsuite.errors import FieldProblem
+from simsuite.formatting import money
 
-Rate = Annotated[float, Field(ge=0.0, le=1.0)]
 QualityStandard = Literal["met", "alternative", "not_met"]
 
 
@@ -41,8 +52,9 @@ class SharedSavingsTerms(BaseModel):
     quality_sharing : {"scaled", "gate", "sliding"}
         How quality sets the final sharing rate: ``scaled`` = max rate x quality
         score (PY2012-2020); ``gate`` = max rate if the quality standard is met,
-        else 0 (PY2021-2023); ``sliding`` = max rate if met, max rate x quality
-        score if only the alternative standard is met, else 0 (PY2024+).
+        else 0 (PY2021-2022: no alternative standard exists); ``sliding`` = max rate if
+        met, max rate x quality score if only the alternative standard is met, else 0
+        (PY2023 and later). Only ``sliding`` years have an alternative standard.
     savings_cap : float
         Cap on earned savings, fraction of the updated benchmark.
     msr : "variable" or float
@@ -64,7 +76,7 @@ class SharedSavingsTerms(BaseModel):
         1.0 means no truncation.
     """
 
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+    model_config = STRICT
 
     two_sided: bool
     sharing_rate: Rate
@@ -82,7 +94,7 @@ class SharedSavingsTerms(BaseModel):
     truncation_percentile: Annotated[float, Field(gt=0.5, le=1.0)] = 0.99
 
     @model_validator(mode="after")
-    def _consistent(self) -> "SharedSavingsTerms":
+    def _consistent(self) -> SharedSavingsTerms:
         if self.loss_rate_floor > self.loss_rate_ceiling:
             raise FieldProblem(
                 ("loss_rate_floor",),
@@ -110,7 +122,7 @@ def minimum_rates(terms: SharedSavingsTerms, n_beneficiaries: int | np.ndarray) 
 
 
 def final_sharing_rate(
-    terms: SharedSavingsTerms, quality_score: np.ndarray, quality_standard: np.ndarray | str
+    terms: SharedSavingsTerms, quality_score: np.ndarray | float, quality_standard: np.ndarray | str
 ) -> np.ndarray:
     """Final sharing rate (fraction) from the quality score and standard."""
     q = np.asarray(quality_score, dtype=float)
@@ -125,7 +137,7 @@ def final_sharing_rate(
 
 
 def shared_loss_rate(
-    terms: SharedSavingsTerms, quality_score: np.ndarray, quality_standard: np.ndarray | str
+    terms: SharedSavingsTerms, quality_score: np.ndarray | float, quality_standard: np.ndarray | str
 ) -> np.ndarray:
     """Shared loss rate (fraction); quality counts only if a standard was met."""
     if terms.loss_rate is None:
@@ -233,7 +245,7 @@ def settle_shared_savings(
     if terms.low_revenue_share_below_msr is not None:
         reduced = (
             np.broadcast_to(np.asarray(low_revenue, dtype=bool), b.shape)
-            & (n >= 5000)
+            & (n >= rules.HALF_RATE_MIN_BENEFICIARIES)
             & (diff > 0)
             & ~passes_msr
         )
@@ -294,6 +306,62 @@ def caps(terms: SharedSavingsTerms) -> tuple[CapSpec, ...]:
     return (CapSpec(percentile=terms.truncation_percentile),)
 
 
+def year_threshold(facts: RuleFacts) -> tuple[float | None, str]:
+    """The quality score (fraction) at which the year's quality standard is met, and where it comes from.
+
+    The scenario's ``quality_threshold`` if given, else the table of
+    ``simsuite/presets/mssp.yaml`` (``None`` where the year is not published or not listed).
+    """
+    if facts.quality_threshold is not None:
+        return facts.quality_threshold, "assumptions.quality_threshold"
+    entry = quality_performance_standard(facts.performance_year)
+    if entry is None:
+        return None, "not listed"
+    value, confidence, source = entry
+    return value, f"{confidence}: {source}"
+
+
+def year_quality_standard(terms: SharedSavingsTerms, panel: PanelYear) -> np.ndarray | str:
+    """Which quality standard each simulation of ``panel`` meets.
+
+    An explicit ``panel.quality_standard`` holds; otherwise it is decided from each drawn
+    score (`mssp_rules.quality_standard_met`) against the year's threshold, the alternative
+    standard (``sliding`` years only, i.e. PY2023 and later) being met with the scenario's
+    probability (`mssp_rules.alternative_standard_met`).
+    """
+    if panel.quality_standard is not None:
+        return panel.quality_standard
+    facts = panel.facts
+    if facts is None:
+        raise ValueError("a PanelYear without a quality standard needs the scenario's facts")
+    threshold, _ = year_threshold(facts)
+    if threshold is None:  # `check` refused the scenario already
+        raise ValueError(f"no quality performance standard for PY{facts.performance_year}")
+    q = np.asarray(panel.quality_score, dtype=float)
+    alternative: np.ndarray | bool = False
+    if terms.quality_sharing == "sliding":
+        alternative = rules.alternative_standard_met(panel.alternative_draw, facts.alternative_standard_probability,
+                                                     q.shape)
+    return rules.quality_standard_met(q, threshold, alternative)
+
+
+def year_low_revenue(terms: SharedSavingsTerms, panel: PanelYear) -> bool:
+    """Whether the half rate below the MSR may apply: a low-revenue ACO in an agreement from 2024.
+
+    The low-revenue status is ``panel.low_revenue`` if given, else the 35% test of 425.20
+    (participant revenue against the assigned beneficiaries' expenditure); unknown revenue
+    counts as not low revenue (said in the run header, `notes`). 425.605(h)(1)(iv): only
+    agreement periods starting in 2024 or later.
+    """
+    low = panel.low_revenue
+    if low is None:
+        rev, spent = panel.participant_revenue, panel.assigned_expenditure
+        low = bool(rev is not None and spent is not None and rules.is_low_revenue(rev, spent))
+    if panel.facts is not None and panel.facts.agreement_start < rules.HALF_RATE_FIRST_AGREEMENT:
+        return False
+    return bool(low)
+
+
 def settle(terms: SharedSavingsTerms, panel: PanelYear) -> Settlement:
     """Settle every simulation of a panel year (the Monte Carlo engine's entry point)."""
     out = settle_shared_savings(
@@ -302,11 +370,116 @@ def settle(terms: SharedSavingsTerms, panel: PanelYear) -> Settlement:
         panel.expenditure,
         panel.n_beneficiaries,
         panel.quality_score,
-        panel.quality_standard,
+        year_quality_standard(terms, panel),
         participant_revenue=panel.participant_revenue,
-        low_revenue=panel.low_revenue,
+        low_revenue=year_low_revenue(terms, panel),
     )
     return Settlement(net=out.net, gain_shared=out.earned_savings > 0)
+
+
+def risk_ratio(terms: SharedSavingsTerms, growth: RiskGrowth) -> np.ndarray:
+    """The HCC risk ratio the MSSP benchmark follows (`mssp_rules.capped_risk_ratio`):
+    demographic growth + 3 points, triggered by aggregate growth, for agreements from 2024
+    (425.605(a)(1)(ii), 425.610(a)(2)(ii)); a flat 3% per type before."""
+    demographic = growth.demographic_ratio
+    if demographic is None:
+        if growth.agreement_start >= 2024:  # `check` asks the scenario for it
+            raise ValueError("agreements from 2024 cap risk growth at demographic growth + 3 points: "
+                             "the demographic ratio is needed")
+        demographic = np.ones_like(growth.hcc_ratio)
+    return rules.capped_risk_ratio(growth.agreement_start, growth.hcc_ratio, demographic, growth.weights)
+
+
+def check(terms: SharedSavingsTerms, facts: RuleFacts) -> None:
+    """Refuse (`FieldProblem`, located from the scenario's root) what the year's rules cannot settle."""
+    year = facts.performance_year
+    sliding = terms.quality_sharing == "sliding"
+    if not sliding and facts.quality_standard == "alternative":
+        raise FieldProblem(("assumptions", "quality_standard"),
+                           f"no alternative quality performance standard exists in PY{year} (it starts in "
+                           f"PY{rules.FIRST_ALTERNATIVE_STANDARD_YEAR}, 42 CFR 425.512(a)(4)(ii)); use met or not_met")
+    if not sliding and facts.alternative_standard_probability is not None:
+        raise FieldProblem(("assumptions", "alternative_standard_probability"),
+                           f"no alternative quality performance standard exists in PY{year} (it starts in "
+                           f"PY{rules.FIRST_ALTERNATIVE_STANDARD_YEAR}, 42 CFR 425.512(a)(4)(ii)); remove it")
+    if facts.quality_standard is None:
+        threshold, _ = year_threshold(facts)
+        if threshold is None:
+            raise FieldProblem(("assumptions", "quality_threshold"),
+                               f"the MSSP quality performance standard of PY{year} is not published in any source "
+                               "simsuite holds; give it as a quality score (fraction, e.g. 0.74), or set "
+                               "assumptions.quality_standard")
+        below = facts.quality_score_sd > 0.0 or facts.quality_score < threshold
+        if sliding and below and facts.alternative_standard_probability is None:
+            raise FieldProblem(("assumptions", "alternative_standard_probability"),
+                               f"the quality score can fall below the PY{year} quality performance standard "
+                               f"({100 * threshold:.2f}); give the probability (fraction) that the ACO then meets the "
+                               "alternative standard (10th percentile on an outcome measure, 42 CFR 425.512(a)(5)(ii); "
+                               "in PY2024 all 29 ACOs below the standard met it), or set quality_standard")
+    if terms.loss_cap_revenue is not None and facts.participant_revenue_to_benchmark is None:
+        raise FieldProblem(("assumptions", "participant_revenue_to_benchmark"),
+                           "required by two-sided BASIC contracts: their loss limit is the lesser of a share of "
+                           "participant revenue and of the benchmark (42 CFR 425.605(d)(1)(iii)-(v)(D)); give "
+                           "participants' Parts A+B FFS revenue as a fraction of the benchmark (e.g. 0.25)")
+    if facts.benchmark_risk_score and facts.agreement_start >= 2024 and not facts.demographic_risk_growth:
+        raise FieldProblem(("assumptions", "demographic_risk_growth"),
+                           f"an MSSP agreement starting in {facts.agreement_start} caps risk-score growth at the "
+                           "ACO's demographic risk-score growth plus 3 points (42 CFR 425.605(a)(1)(ii)); give that "
+                           "growth since the base year as a fraction (e.g. 0.01), overall or by enrollment type")
+    if (facts.agreement_start >= rules.SMALL_ACO_RULES_FIRST_AGREEMENT
+            and facts.n_beneficiaries < rules.SMALL_ACO_BENEFICIARIES):
+        raise FieldProblem(("population", "beneficiaries"),
+                           f"an ACO below {rules.SMALL_ACO_BENEFICIARIES:,} assigned beneficiaries in an agreement "
+                           f"starting in {facts.agreement_start} must be in BASIC with lower savings and loss limits "
+                           "(CY2026 PFS final rule); their values are not published in any source simsuite holds")
+
+
+def notes(terms: SharedSavingsTerms, year: PanelYear) -> tuple[str, ...]:
+    """The MSSP rules in effect that the results depend on, one line each (for the run header)."""
+    facts = year.facts
+    if facts is None:
+        return ()
+    out = []
+    if facts.quality_standard is not None:
+        out.append(f"MSSP quality standard '{facts.quality_standard}' in every simulation (assumptions.quality_standard)")
+    else:
+        threshold, source = year_threshold(facts)
+        assert threshold is not None  # `check` refused the scenario otherwise
+        line = f"MSSP PY{facts.performance_year} quality standard met at a score of {100 * threshold:.2f} or more [{source}]"
+        if terms.quality_sharing != "sliding":
+            line += "; no alternative standard that year"
+        elif facts.alternative_standard_probability is not None:
+            line += (f"; below it the alternative standard is met with probability "
+                     f"{facts.alternative_standard_probability:g} (assumptions)")
+        out.append(line)
+    start = f"MSSP agreement period starting {facts.agreement_start}"
+    if not facts.agreement_start_given:
+        start += " (assumptions.agreement_start not given: the performance year)"
+    out.append(start)
+    if facts.low_revenue is None and terms.low_revenue_share_below_msr is not None:
+        rev, spent = year.participant_revenue, year.assigned_expenditure
+        if rev is None or spent is None:
+            out.append("MSSP low-revenue status unknown (no participant revenue given): treated as high revenue, "
+                       "no half rate below the MSR (42 CFR 425.605(h))")
+        else:
+            kind = "low" if rules.is_low_revenue(rev, spent) else "high"
+            out.append(f"MSSP {kind}-revenue ACO: participant revenue {100 * rev / spent:.1f}% of assigned "
+                       f"beneficiaries' expenditure (35% test, 42 CFR 425.20)")
+    if terms.two_sided and year.participant_revenue is None and year.assigned_expenditure is not None:
+        out.append(f"MSSP repayment mechanism at most {money(rules.RM_SHARE_OF_EXPENDITURE * year.assigned_expenditure)}"
+                   " (participant revenue not given; 42 CFR 425.204(f)(4)(ii))")
+    return tuple(out)
+
+
+def guarantee(terms: SharedSavingsTerms, year: PanelYear) -> float | None:
+    """The repayment mechanism a two-sided ACO must hold, dollars (425.204(f)(4)(ii)): the lesser of
+    0.5% of the assigned beneficiaries' expenditure and 1% of participant revenue; without
+    revenue, the expenditure limb (an upper bound, said in `notes`)."""
+    if not terms.two_sided or year.assigned_expenditure is None:
+        return None
+    if year.participant_revenue is None:
+        return rules.RM_SHARE_OF_EXPENDITURE * year.assigned_expenditure
+    return float(rules.repayment_mechanism_amount(year.assigned_expenditure, year.participant_revenue))
 
 
 def reference_settlement(
@@ -358,7 +531,7 @@ def reference_settlement(
         elif (
             terms.low_revenue_share_below_msr is not None
             and low_revenue
-            and n_beneficiaries >= 5000
+            and n_beneficiaries >= rules.HALF_RATE_MIN_BENEFICIARIES
         ):
             share = fsr * terms.low_revenue_share_below_msr
         else:
@@ -367,6 +540,7 @@ def reference_settlement(
         return min(paid, terms.savings_cap * benchmark)
 
     if savings < 0 and terms.two_sided and -rate >= mlr:
+        assert terms.loss_rate is not None  # a two-sided contract has one (checked by the terms)
         q = quality_score if quality_ok else 0.0
         loss_rate = terms.loss_rate - terms.loss_rate_quality_slope * q
         loss_rate = max(terms.loss_rate_floor, min(terms.loss_rate_ceiling, loss_rate))
@@ -381,3 +555,13 @@ def reference_settlement(
         owed = max(owed * (1.0 - euc_loss_relief) - euc_loss_adjustment, 0.0)
         return -owed
     return 0.0
+
+
+FAMILY = register_family(Family(
+    name="shared_savings",
+    title="MSSP-style shared savings and losses (BASIC A-E, ENHANCED, earlier tracks)",
+    terms=SharedSavingsTerms, settle=settle, caps=caps, reads=frozenset({"panel", "quality"}),
+    exact="panel_total", exact_total=lambda terms: PanelTotal(caps(terms)[0]),
+    reference=reference_settlement, panel_problem=panel_problem,
+    risk_ratio=risk_ratio, check=check, notes=notes, guarantee=guarantee,
+))

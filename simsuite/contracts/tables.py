@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
 import numpy as np
 
-from simsuite.yamlfile import load_package_yaml
+from simsuite.io.yamlfile import load_package_yaml
+
+INPUT = "input"  # a preset value with no published figure: the scenario must set it
 
 
-@lru_cache(maxsize=None)
+@cache
 def preset_file(name: str) -> dict[str, Any]:
     """Parsed content of ``simsuite/presets/<name>.yaml`` (safe-loaded, cached)."""
     text = resources.files("simsuite.presets").joinpath(f"{name}.yaml").read_text("utf-8")
     return load_package_yaml(text)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _msr_bands() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
     table = preset_file("mssp")["tables"]["msr_by_beneficiaries"]
     bands = table["bands"]
@@ -58,3 +60,18 @@ def msr_by_beneficiaries(n: Any) -> np.ndarray:
     within = (n - low[band]) / (high[band] - low[band])
     rate = rate_low[band] + within * (rate_high[band] - rate_low[band])
     return np.where(n > high[-1], floor, rate)
+
+
+def quality_performance_standard(performance_year: int) -> tuple[float | None, str, str] | None:
+    """The MSSP quality performance standard of a year: ``(threshold, confidence, source)``.
+
+    ``threshold`` is the quality score (fraction) at or above which the standard is met
+    (42 CFR 425.512(a)(3)-(5)); ``None`` when the year's value is not published (the
+    table says ``input``). Returns None for a year the table does not list.
+    """
+    table = preset_file("mssp")["tables"]["quality_performance_standard"]
+    entry = table.get(performance_year)
+    if entry is None:
+        return None
+    value, confidence, source = entry
+    return (None if value == INPUT else float(value)), str(confidence), str(source)

@@ -6,9 +6,9 @@ No xarray, no pydantic, no I/O in the kernels. Randomness is a pure function of
 
 from pathlib import Path
 
-from simsuite.jit_cache import drop_stale_cache
+from simsuite.kernels._cache import drop_stale_cache
 
-# Before any kernel module is imported (and its cache loaded): see simsuite/jit_cache.py.
+# Before any kernel module is imported (and its cache loaded): see simsuite/kernels/_cache.py.
 drop_stale_cache(Path(__file__).parent)
 
 from simsuite.kernels.panel import panel_totals  # noqa: E402

@@ -23,7 +23,6 @@ from numba import njit, prange
 
 from simsuite.kernels.rng import index_offset, mix64, ndtri, sim_key, to_unit
 
-EPISODE_STREAM = 3  # random stream of episode draws (1 = patient costs, 2 = quality)
 _CATEGORY_SHIFT = np.uint64(40)  # up to 2**40 / 3 episodes per category and simulation
 _ONE = np.uint64(1)
 _THREE = np.uint64(3)

@@ -16,8 +16,16 @@ import numpy as np
 from numba import njit, prange, types
 from numba.extending import overload
 
-from simsuite.kernels.rng import (exp_poly, index_offset, mix64, ndtri_clamp, ndtri_finish,
-                                  ndtri_tail_r, sim_key, to_unit)
+from simsuite.kernels.rng import (
+    exp_poly,
+    index_offset,
+    mix64,
+    ndtri_clamp,
+    ndtri_finish,
+    ndtri_tail_r,
+    sim_key,
+    to_unit,
+)
 
 # Simulations per inner loop (four AVX2 vectors of float64). LLVM does not vectorise a
 # loop with a constant trip count below 16, so 8 runs scalar (measured 2x slower);
@@ -29,7 +37,7 @@ def severity_row(sigma, c):
     """``(tail_weight, body_sigma, tail_shift, tail_sigma)`` of cohort ``c``.
 
     ``sigma`` is either float64[C] (a single lognormal per cohort) or float64[C, 4]
-    (body/tail mixture rows, `simsuite.costmodel.Severity.kernel_row`).
+    (body/tail mixture rows, `simsuite.model.costmodel.Severity.kernel_row`).
     """
     if np.ndim(sigma) == 1:
         return 0.0, float(sigma[c]), 0.0, float(sigma[c])

@@ -1,0 +1,1 @@
+"""Data shipped with simsuite: CMS reference files and calibrated defaults (`simsuite.data.reference`)."""

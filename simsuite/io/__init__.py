@@ -1,0 +1,1 @@
+"""Files: safe YAML with line numbers (`yamlfile`), atomic output files (`files`)."""

@@ -1,0 +1,1 @@
+"""Contract presets as data files, one per program (read by `simsuite.contracts.presets`)."""

@@ -1,0 +1,1 @@
+"""Results: per-simulation arrays, risk measures with their Monte Carlo errors, the xarray Dataset."""
