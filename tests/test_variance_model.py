@@ -253,12 +253,12 @@ def test_one_year_systemic_sd_by_hand():
 
 
 def test_a_horizon_refuses_the_one_year_factor():
-    sc = simsuite.scenario_from_dict({
-        "name": "h", "horizon": {"agreement_start": 2027}, "population": {"beneficiaries": 6000},
-        "assumptions": {"quality_score": 0.9, "quality_threshold": 0.74, "systemic_sd": 0.02},
-        "contracts": [{"name": "EN", "path": {"program": "mssp", "track": "ENHANCED"}}]})
+    """Refused when the scenario is read, before anything runs."""
     with pytest.raises(InputError, match="assumptions.systemic_sd: a scenario with a horizon"):
-        simsuite.run(sc, simsuite.RunOptions(simulations=100, seed=1))
+        simsuite.scenario_from_dict({
+            "name": "h", "horizon": {"agreement_start": 2027}, "population": {"beneficiaries": 6000},
+            "assumptions": {"quality_score": 0.9, "quality_threshold": 0.74, "systemic_sd": 0.02},
+            "contracts": [{"name": "EN", "path": {"program": "mssp", "track": "ENHANCED"}}]})
 
 
 def test_one_year_factor_spreads_the_savings_rate_by_its_sd():
