@@ -74,7 +74,11 @@ def test_report(example, tmp_path):
     assert_ok(out)
     text = report.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>")
-    if "horizon:" in example.read_text(encoding="utf-8"):  # the years, and the fan chart for the payoff
+    source = example.read_text(encoding="utf-8")
+    if "finance:" in source:  # the years, then the cash section with its own fan chart of the savings rate
+        assert "The years of the agreement" in text and "Cash, value and the path to take" in text
+        assert "Savings rate and cash over the years" in text
+    elif "horizon:" in source:  # the years, and the fan chart for the payoff
         assert "The years of the agreement" in text and "Over the years" in text
     else:
         assert "What each contract pays" in text

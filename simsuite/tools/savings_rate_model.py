@@ -42,6 +42,7 @@ from simsuite.engines.agreement import AgreementDraws, draw_agreement, settle_ag
 from simsuite.engines.montecarlo import RunOptions
 from simsuite.model.costmodel import expected_capped_cost
 from simsuite.model.dynamics import year_factors
+from simsuite.results.arrays import AgreementArrays
 from simsuite.scenario.load import Scenario, scenario_from_dict
 from simsuite.tools.variance_targets import BANDS
 
@@ -99,9 +100,19 @@ def world_scenario(world: str, beneficiaries: int, performance_sd: float = 0.0, 
 
 
 def savings_rates(scenario: Scenario, draws: AgreementDraws, options: RunOptions) -> np.ndarray:
-    """Savings rate of every simulation and performance year, pp of the benchmark, shape (S, P)."""
-    arrays = settle_agreement(scenario, draws, options)
-    return 100.0 * (arrays.benchmark[0] - arrays.expenditure[0]) / arrays.benchmark[0]
+    """Savings rate of every simulation and observed performance year, pp of the benchmark,
+    shape (S, P): the world's two agreements of ``years_per_agreement`` years each."""
+    return _observed(scenario, settle_agreement(scenario, draws, options))
+
+
+def _observed(scenario: Scenario, arrays: AgreementArrays) -> np.ndarray:
+    horizon = scenario.spec.horizon
+    assert horizon is not None
+    # The engine runs the last agreement its full five years even after an early renewal; the
+    # PUF's three-year world observes only its first three (a year's draws do not depend on
+    # the years simulated after it, so dropping them changes nothing before).
+    observed = 2 * horizon.years_per_agreement
+    return (100.0 * (arrays.benchmark[0] - arrays.expenditure[0]) / arrays.benchmark[0])[:, :observed]
 
 
 @dataclass(frozen=True)
@@ -129,8 +140,9 @@ def claims_part(world: str, simulations: int, seed: int, threads: int | None = N
     options = RunOptions(simulations=simulations, seed=seed, threads=threads)
     draws = draw_agreement(scenario, options)
     arrays = settle_agreement(scenario, draws, options)
-    sr = 100.0 * (arrays.benchmark[0] - arrays.expenditure[0]) / arrays.benchmark[0]
-    spent = arrays.expenditure[0] / arrays.expenditure[0].mean(axis=0)
+    arrays = settle_agreement(scenario, draws, options)
+    sr = _observed(scenario, arrays)
+    spent = (arrays.expenditure[0] / arrays.expenditure[0].mean(axis=0))[:, :sr.shape[1]]
     return ClaimsPart(covariance=np.cov(sr, rowvar=False), one_year=1.0e4 * spent.var(axis=0, ddof=1),
                       simulations=simulations)
 
