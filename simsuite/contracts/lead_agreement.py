@@ -117,8 +117,12 @@ class LeadPath(BaseModel):
         The ACPT's bounds around the two-way trend after PY2027 (cumulative growth, e.g.
         ``[0.005, 0.004]``); not published ("widening in later years"); ``none``: unbounded.
     financial_guarantee : float or None
-        The guarantee as a fraction of the BY3 Parts A and B expenditure (2%-4% in the
-        sources; the rule setting it was not found).
+        The guarantee as a fraction of the BY3 Parts A and B expenditure, within the 2%-4% the
+        sources give (the rule choosing the rate was not found); required.
+    acpt : float or None
+        The annual growth of the Accountable Care Prospective Trend CMS sets for LEAD at
+        PY2027 (assumed held for the ten years [INF]); not published in any source simsuite
+        holds, so required. The ACPT enters a third of the update, held within the guardrails.
     sequestration_base : {"shared", "gross"}
         Sequestration as 2% of the shared amount (R6 column notes) or of the gross savings or
         losses (R6 workbook); the same within the first corridor.
@@ -134,7 +138,8 @@ class LeadPath(BaseModel):
     higher_spending_discounts: Literal["linear"] | dict[int, Annotated[float, Field(ge=0.0, lt=0.5)]] | None = None
     acpt_guardrails_after_2027: (Literal["none"] | Annotated[list[Annotated[float, Field(ge=0.0, lt=0.5)]],
                                                            Field(min_length=2, max_length=2)] | None) = None
-    financial_guarantee: Annotated[float, Field(gt=0.0, le=0.2)] | None = None
+    financial_guarantee: float | None = None
+    acpt: Annotated[float, Field(gt=-0.2, lt=0.3)] | None = None
     sequestration_base: Literal["shared", "gross"] = "shared"
     overrides: dict[str, Any] = Field(default_factory=dict)
 
@@ -152,6 +157,16 @@ class LeadPath(BaseModel):
                                "LEAD's financial guarantee is 2% to 4% of prior Parts A and B expenditures (Wakely; "
                                "a PY2027 workbook uses 4% of BY3) and the rule setting the rate is not published; "
                                "give the rate, e.g. 0.04")
+        low, high = GUARANTEE_RANGE
+        if not low <= self.financial_guarantee <= high:
+            raise FieldProblem(("financial_guarantee",),
+                               f"{self.financial_guarantee:g} is outside the {100 * low:g}%-{100 * high:g}% of BY3 Parts A "
+                               f"and B expenditure the sources give (Wakely; a PY2027 workbook: 4%); give a rate "
+                               f"from {low:g} to {high:g}")
+        if self.acpt is None:
+            raise FieldProblem(("acpt",), "LEAD's Accountable Care Prospective Trend for PY2027 is set by CMS and not "
+                                          "published in any source simsuite holds; give the annual growth you assume, "
+                                          "e.g. 0.04 (it is held within the PY2027 guardrails of the two-way trend)")
         return self
 
 
@@ -176,6 +191,8 @@ class LeadPlan(PathPlan):
         Each year's ACPT bounds (above, below) around the two-way trend.
     guarantee_rate : float
         The financial guarantee's fraction of BY3 expenditure.
+    acpt : float
+        The ACPT's annual growth (the path's ``acpt``).
     """
 
     higher: tuple[Contract, ...] = ()
@@ -184,7 +201,8 @@ class LeadPlan(PathPlan):
     rea_cap: float = REA_CAP_OTHER
     prior_savings: tuple[float, ...] | None = None
     guardrails: tuple[tuple[float | None, float | None], ...] = ()
-    guarantee_rate: float = GUARANTEE_RANGE[1]
+    guarantee_rate: float = float("nan")  # always the path's (required); NaN would show a missing one
+    acpt: float = float("nan")
 
 
 # ---- the plan ---------------------------------------------------------------------------------
@@ -264,7 +282,8 @@ def plan_path(path: LeadPath, setup: AgreementSetup, name: str) -> LeadPlan:
     if years[-1] > LAST_YEAR:
         raise FieldProblem(("program",), f"LEAD ends on 31 Dec {LAST_YEAR}; the horizon runs to {years[-1]} "
                                          f"(agreements: 2 from 2027 covers its ten years)")
-    assert path.track is not None and path.entry is not None and path.financial_guarantee is not None
+    assert path.track is not None and path.entry is not None
+    assert path.financial_guarantee is not None and path.acpt is not None
     discounts = _discount_path(path, years)
     guardrails = _guardrails(path, years)
     lower = tuple(_year_contract(path, True, y, discounts, name) for y in years)
@@ -275,7 +294,8 @@ def plan_path(path: LeadPath, setup: AgreementSetup, name: str) -> LeadPlan:
     notes = [f"LEAD is ANNOUNCED: terms from secondary sources, not its RFA (docs/lead-and-commercial.md); "
              f"{later}quality withhold earned back in proportion to the quality score (formula not found)"]
     assumed = [f"financial guarantee {100 * path.financial_guarantee:g}% of BY3 spending (sources: "
-               f"{100 * GUARANTEE_RANGE[0]:g}-{100 * GUARANTEE_RANGE[1]:g}%)"]
+               f"{100 * GUARANTEE_RANGE[0]:g}-{100 * GUARANTEE_RANGE[1]:g}%)",
+               f"ACPT {100 * path.acpt:g}% a year"]
     if discounts:
         shown = "/".join(f"{100 * discounts[y]:g}" for y in sorted(discounts) if y in years)
         assumed.append(f"higher-spending discount {shown}% in PY2028-2031")
@@ -289,10 +309,12 @@ def plan_path(path: LeadPath, setup: AgreementSetup, name: str) -> LeadPlan:
         assumed.append("no prior savings adjustment")
     notes.append(f"{name} assumes (not published): {'; '.join(assumed)}")
     return LeadPlan(years=tuple(years), levels=(f"LEAD {path.track}",) * len(years), contracts=lower,
-                    notes=tuple(notes), higher=higher, track=path.track, renewing=path.entry != "new",
+                    notes=tuple(notes), higher=higher,
+                    guarantee_rule="must post LEAD's financial guarantee (R6 [Low]; WAK-FG [Med])",
+                    track=path.track, renewing=path.entry != "new",
                     rea_cap=REA_CAP_FORMER_MSSP if path.entry == "mssp" else REA_CAP_OTHER,
                     prior_savings=None if path.prior_savings is None else tuple(path.prior_savings),
-                    guardrails=guardrails, guarantee_rate=path.financial_guarantee)
+                    guardrails=guardrails, guarantee_rate=path.financial_guarantee, acpt=path.acpt)
 
 
 def check_path(plan: PathPlan, setup: AgreementSetup, facts: RuleFacts) -> None:
@@ -374,7 +396,6 @@ def settle_path(plan: PathPlan, history: PanelHistory) -> PathSettlement:
         ``guardrail`` is False (LEAD's guardrails bound the ACPT, not losses).
     """
     assert isinstance(plan, LeadPlan)
-    setup = history.setup
     n = history.person_years
     shares = n / n.sum()
     start = plan.years[0]
@@ -391,7 +412,8 @@ def settle_path(plan: PathPlan, history: PanelHistory) -> PathSettlement:
         t = history.index(year)
         tw = two_way_growth(history.aco_share, nat1[:, t] / nat1[:, by3], reg1[:, t] / reg1[:, by3])
         above, below = plan.guardrails[p]
-        acpt = guarded_acpt((1.0 + setup.acpt) ** (year - (start - 1)), tw, above, below)
+        # The ACPT is the path's (not published; MSSP's horizon.acpt is MSSP's), compounded from BY3.
+        acpt = guarded_acpt((1.0 + plan.acpt) ** (year - (start - 1)), tw, above, below)
         ratio = float(symmetric_risk_ratio(history.hcc_ratio[t] / history.hcc_ratio[by3], RISK_CAP))
         benchmark = base_total * ratio * update_factor(tw, acpt)
         spent = history.raw[:, t, :].sum(axis=-1)

@@ -37,12 +37,18 @@ class PathPlan:
         The single-year contract whose terms settle each year.
     notes : tuple of str
         What the plan assumed (e.g. later years settled under the latest published rules).
+    guarantee_rule : str or None
+        What the program requires the organisation to hold against losses, with its source
+        (e.g. MSSP's repayment mechanism in a two-sided year, LEAD's financial guarantee);
+        None: nothing. A ``finance`` section must then price it
+        (``finance.repayment_mechanism_fee``), checked when the scenario is loaded.
     """
 
     years: tuple[int, ...]
     levels: tuple[str, ...]
     contracts: tuple[Contract, ...]
     notes: tuple[str, ...] = ()
+    guarantee_rule: str | None = None
 
 
 @dataclass(frozen=True)
