@@ -114,3 +114,42 @@ def test_a_bad_or_missing_guarantee_is_refused_at_load(capsys, tmp_path, edit, f
     assert err.startswith(f"simsuite: {path}:") and fragment in err and err.count("\n") == 1, err
     assert "Traceback" not in err
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_the_ratchet_report_says_lead_is_never_rebased():
+    """LEAD's ten years on one baseline (WAK-LEAD citing RFA §VIII.A) [Med]: the ratchet report
+    measures MSSP's renewal in 2032 and, for LEAD, says why there is nothing to measure rather
+    than calling 2032 a rebasing."""
+    from simsuite.analysis.ratchet import ratchet_report
+
+    sc = simsuite.load_scenario(LEAD_EXAMPLE)
+    report = ratchet_report(sc, RunOptions(100, seed=3))
+    assert {r.contract for r in report.rows} == {"MSSP ENHANCED"}
+    assert [r.years for r in report.rows] == [(2027, 2031), (2032, 2036)]
+    reasons = dict(report.skipped)
+    for name in ("LEAD Global", "LEAD Professional"):
+        assert "never rebased" in reasons[name] and "no ratchet" in reasons[name]
+    assert "LEAD Global: LEAD's baseline is set once from 2024-2026 and never rebased" in report.text()
+
+
+def test_the_workbook_lists_leads_higher_spending_terms(runs, tmp_path):
+    """Each simulation's spending class is set at entry, so both classes' terms settle some
+    simulations: the Assumptions sheet lists the higher-spending discount path (1.75% in 2027
+    and 3% from 2032, R6; PY2028-2031 the scenario's `linear` assumption, marked stated) and the
+    1.5% administrative add-on (R6; MEDINS; BENESCH) beside the lower-spending terms."""
+    import openpyxl
+
+    from simsuite.report.workbook import write_workbook
+
+    ds, _ = runs
+    write_workbook(tmp_path / "w.xlsx", ds, simsuite.load_scenario(LEAD_EXAMPLE))
+    sheet = openpyxl.load_workbook(tmp_path / "w.xlsx")["Assumptions"]
+    rows = {(r[0], r[1], r[3]): (r[4], r[5]) for r in sheet.iter_rows(values_only=True)
+            if r and r[0] == "LEAD Global" and len(r) > 5}
+    assert rows[("LEAD Global", "2027-2036 (lower-spending)", "discount")][0] == 0.03
+    assert rows[("LEAD Global", "2027 (higher-spending)", "discount")][0] == 0.0175
+    assert rows[("LEAD Global", "2028 (higher-spending)", "discount")] == (0.02, "stated")
+    assert rows[("LEAD Global", "2031 (higher-spending)", "discount")] == (0.0275, "stated")
+    assert rows[("LEAD Global", "2032-2036 (higher-spending)", "discount")][0] == 0.03
+    assert rows[("LEAD Global", "2032-2036 (higher-spending)", "administrative_add_on")][0] == 0.015
+    assert rows[("LEAD Global", "2027-2036 (lower-spending)", "administrative_add_on")][0] == 0.0

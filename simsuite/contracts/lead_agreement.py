@@ -204,6 +204,11 @@ class LeadPlan(PathPlan):
     guarantee_rate: float = float("nan")  # always the path's (required); NaN would show a missing one
     acpt: float = float("nan")
 
+    def variants(self) -> tuple[tuple[str, tuple[Contract, ...]], ...]:
+        """The lower-spending class's yearly contracts and the higher-spending class's (its
+        discount path, the administrative add-on): each simulation's class is set at entry."""
+        return (("lower-spending", self.contracts), ("higher-spending", self.higher))
+
 
 # ---- the plan ---------------------------------------------------------------------------------
 
@@ -311,6 +316,11 @@ def plan_path(path: LeadPath, setup: AgreementSetup, name: str) -> LeadPlan:
     return LeadPlan(years=tuple(years), levels=(f"LEAD {path.track}",) * len(years), contracts=lower,
                     notes=tuple(notes), higher=higher,
                     guarantee_rule="must post LEAD's financial guarantee (R6 [Low]; WAK-FG [Med])",
+                    rebased_at=(years[0],),
+                    assumed_terms=frozenset(("higher-spending", y, "discount") for y in discounts if y in years),
+                    no_ratchet=f"LEAD's baseline is set once from {years[0] - 3}-{years[0] - 1} and never rebased "
+                               f"over its performance years (WAK-LEAD citing RFA §VIII.A; MONDAQ) [Med]: a lasting "
+                               f"saving keeps counting in every year, so there is no ratchet",
                     track=path.track, renewing=path.entry != "new",
                     rea_cap=REA_CAP_FORMER_MSSP if path.entry == "mssp" else REA_CAP_OTHER,
                     prior_savings=None if path.prior_savings is None else tuple(path.prior_savings),
