@@ -297,7 +297,11 @@ def plan_path(path: LeadPath, setup: AgreementSetup, name: str) -> LeadPlan:
     # path's assumptions.
     later = f"PY{years[1]}-{years[-1]} under the PY2027 terms except as assumed; " if len(years) > 1 else ""
     notes = [f"LEAD is ANNOUNCED: terms from secondary sources, not its RFA (docs/lead-and-commercial.md); "
-             f"{later}quality withhold earned back in proportion to the quality score (formula not found)"]
+             f"{later}quality withhold earned back in proportion to the quality score (formula not found)",
+             "LEAD, not found and taken as follows [INF]: baseline years trended to 2026 by MSSP's national-regional "
+             "blend; spending class by MSSP's BY3-share weighting, fixed at entry; prior savings proration 1; "
+             "an ex-REACH ACO's REA cap 5% (R6's literal reading); the guarantee held 12 months after the last "
+             "year, as MSSP's repayment mechanism"]
     assumed = [f"financial guarantee {100 * path.financial_guarantee:g}% of BY3 spending (sources: "
                f"{100 * GUARANTEE_RANGE[0]:g}-{100 * GUARANTEE_RANGE[1]:g}%)",
                f"ACPT {100 * path.acpt:g}% a year"]
@@ -312,6 +316,7 @@ def plan_path(path: LeadPath, setup: AgreementSetup, name: str) -> LeadPlan:
         assumed.append("the loss bands given")
     if path.prior_savings is None:
         assumed.append("no prior savings adjustment")
+    assumed.append(f"sequestration of the {path.sequestration_base} amount")
     notes.append(f"{name} assumes (not published): {'; '.join(assumed)}")
     return LeadPlan(years=tuple(years), levels=(f"LEAD {path.track}",) * len(years), contracts=lower,
                     notes=tuple(notes), higher=higher,
