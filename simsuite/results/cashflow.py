@@ -626,8 +626,9 @@ def finance_notes(scenario: Scenario, inputs: list[ContractCash], grid: MonthGri
                  "fee-for-service included; start-up, operating costs and the repayment mechanism's fee under every "
                  "contract that settles; operating costs stop after the last performance year")
     if finance.repayment_mechanism_fee is not None:
-        lines.append(f"repayment mechanism: {finance.repayment_mechanism_fee:.2%} of its amount a year, paid each "
-                     "January it is held, to 12 months after the last two-sided year (42 CFR 425.204(f)(6)) "
+        lines.append(f"repayment mechanism or financial guarantee: {finance.repayment_mechanism_fee:.2%} of its "
+                     "amount a year, paid each January it is held, to 12 months after the last year that needs it "
+                     "(MSSP: 42 CFR 425.204(f)(6); LEAD's guarantee taken the same [INF]) "
                      "[finance.repayment_mechanism_fee]")
     if finance.advance_investment_payments is not None:
         lines.append("advance investment payments: $250,000 at the start of PY1 and 8 quarterly payments in PY1-2 "
