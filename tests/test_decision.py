@@ -155,7 +155,12 @@ def test_ratchet_arithmetic_by_hand():
 @pytest.mark.slow
 def test_ratchet_of_the_renewal_example():
     """A lasting 3% saving from 2024: the first agreement's benchmark (built from 2021-2023)
-    credits all of it. The renewal's benchmark is built from 2026-2028, when the saving was in
+    credits all of it when the ACPT loss guardrail (425.652(b)(5)) cannot bind -- here with no
+    national or regional trend shocks, so the ACPT and the two-way blend agree, and no
+    organisation-level drift, so every simulation is in the prior savings adjustment's regime
+    (positive prior savings, above the regional adjustment); with them, the
+    guardrail recalculates the benchmark of some loss years, which the saving changes, and
+    about 95% is credited (benchmarks/published_numbers.py --only ratchet). The renewal's benchmark is built from 2026-2028, when the saving was in
     the spending, and the prior savings adjustment gives back half of those years' average
     savings (42 CFR 425.658(b): 50%, here below its cap and above the regional adjustment): so
     the 2029-2033 credit is 0.5 x (the 2026-2028 saving a year) / (the 2029-2033 saving a year)."""
@@ -164,6 +169,9 @@ def test_ratchet_of_the_renewal_example():
     from simsuite.scenario.edit import scenario_with
 
     scenario = load_scenario(ROOT / "scenarios" / "aco-renewal.yaml")
+    for field in ("trends.national_sd", "trends.regional_sd", "organisation.performance_sd",
+                  "organisation.permanent_sd"):
+        scenario = scenario_with(scenario, field, 0.0)
     options = RunOptions(simulations=300, seed=3)
     with_saving = run(scenario, options)
     report = ratchet_report(scenario, options, results=with_saving)
