@@ -187,6 +187,20 @@ def test_rea_and_benchmark_at_an_hcc_ratio_other_than_one():
     assert out.benchmark[0, 0] == pytest.approx(10_406.0 * N * 1.03 * 0.97, rel=1e-12)
 
 
+def test_risk_cap_below_and_a_loss_across_the_first_corridor():
+    # Risk falling 4% against BY3 (HCC 1.02 -> 0.9792): the ratio 0.96 is held at 0.97 (R6's
+    # symmetric +-3%) [Low]: benchmark 10,406 x 1,000 x 0.97 x 0.97 (REA 406 as above).
+    hcc = np.array([1.02] * 3 + [1.02 * 0.96] * 10)
+    out = lead(track="Global").settle_path(history(flat(10_000.0, 9_700.0), hcc=hcc))
+    assert out.benchmark[0, 0] == pytest.approx(10_406.0 * N * 0.97 * 0.97, rel=1e-12)
+    # Lower-spending Global, flat risk: discounted benchmark 9,991,000. Spending 11,500 per
+    # capita: a loss of 1,509,000 = 15.1%: the first 15% (1,498,650) at 100% and 10,350 at 50%
+    # = 1,503,825, grown by 2% sequestration (R6) [Low]: 1,533,901.5 owed each year.
+    out = lead(track="Global").settle_path(history(flat(10_000.0, 11_500.0)))
+    np.testing.assert_allclose(out.net[0], -1_533_901.5, rtol=1e-12)
+    assert not out.gain_shared.any()
+
+
 def test_quality_withhold_lost_in_proportion_to_the_score():
     # Lower-spending Global as in the first test; QS = 0.8: 20% of the 3% withhold on the
     # discounted benchmark is lost: 0.2 x 0.03 x 9,991,000 = 59,946 off S:
