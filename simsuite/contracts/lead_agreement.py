@@ -418,6 +418,7 @@ def settle_path(plan: PathPlan, history: PanelHistory) -> PathSettlement:
     fixed = baseline(plan, history)
     reg1 = (history.untruncated(history.regional_per_capita) * shares).sum(axis=-1)
     nat1 = (history.untruncated(history.national_per_capita) * shares).sum(axis=-1)
+    # The guarantee: the path's rate x BY3 Parts A and B spending (R6 [Low]; WAK-FG range [Med]).
     guarantee = financial_guarantee(history.raw[:, by3, :].sum(axis=-1), plan.guarantee_rate)
     sims, n_years = history.raw.shape[0], len(plan.years)
     out = {k: np.zeros((sims, n_years)) for k in ("net", "benchmark", "expenditure", "guarantee")}
@@ -425,12 +426,17 @@ def settle_path(plan: PathPlan, history: PanelHistory) -> PathSettlement:
     base_total = (fixed.per_capita * n).sum(axis=-1)
     for p, year in enumerate(plan.years):
         t = history.index(year)
+        # The update: 2/3 the two-way national-regional growth since BY3 + 1/3 the ACPT held
+        # within the guardrails (R6; MONDAQ for the existence) [Med]; the two-way blend's
+        # weighting by the ACO's regional share is MSSP's (425.652(b)) [INF for LEAD].
         tw = two_way_growth(history.aco_share, nat1[:, t] / nat1[:, by3], reg1[:, t] / reg1[:, by3])
         above, below = plan.guardrails[p]
         # The ACPT is the path's (not published; MSSP's horizon.acpt is MSSP's), compounded from BY3.
         acpt = guarded_acpt((1.0 + plan.acpt) ** (year - (start - 1)), tw, above, below)
+        # Risk ratio to BY3 held within +-3% (R6 workbook 0.97-1.03) [Low].
         ratio = float(symmetric_risk_ratio(history.hcc_ratio[t] / history.hcc_ratio[by3], RISK_CAP))
         benchmark = base_total * ratio * update_factor(tw, acpt)
+        # Untruncated spending, as REACH-style benchmarks (R6) [Low]; the optional stop-loss is not modelled.
         spent = history.raw[:, t, :].sum(axis=-1)
         year_panel = PanelYear(n_beneficiaries=history.n_beneficiaries, benchmark=benchmark, expenditure=spent,
                                quality_score=history.quality[:, t])
