@@ -345,3 +345,38 @@ def test_fee_for_service_pays_no_costs_of_taking_part():
     c = _contract([0.0, 0.0], effort=[-12_000.0, -12_000.0], participates=False, timing=None)
     grid, items = _schedule(c, FINANCE)
     assert items.sum() == pytest.approx(-24_000.0)  # the effort only
+
+
+# ---- the reserve at its edges -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("amount, retained, below", [
+    # PY2027 earns $100,000, paid November 2028; PY2028 owes $150,000, noticed August 2029 and due
+    # 90 days later, November 2029 (425.605(e)(3)). Balance = amount + cash - distributed savings.
+    (60_000.0, 1.0, [False, False, False]),   # 100% kept: 160k in 2028, 10k in 2029
+    (60_000.0, 0.5, [False, False, True]),    # 50k distributed: 110k in 2028, -40k in 2029
+    (60_000.0, 0.0, [False, False, True]),    # all distributed: 60k in 2028, -90k in 2029
+    (150_000.0, 0.0, [False, False, False]),  # all distributed, but 150k held: 0 in 2029 (not below)
+    (0.0, 1.0, [False, False, True]),         # nothing held: -50k in 2029
+])
+def test_reserve_kept_distributed_and_run_out_by_hand(amount, retained, below):
+    c = _contract([100_000.0, -150_000.0])
+    finance = Finance.model_validate({"discount_rate": 0.05, "reserve": {"amount": amount, "retained_share": retained}})
+    grid = grid_for(c.years, finance, [c.timing])
+    result = contract_cash(c, finance, grid)
+    assert list(grid.calendar_years) == [2027, 2028, 2029]
+    assert result.below_reserve[0].tolist() == below
+    # What is distributed is the organisation's: the value and the lowest balance do not move.
+    assert result.npv[0] == pytest.approx(100_000.0 * 1.05 ** -(23 / 12) - 150_000.0 * 1.05 ** -(35 / 12),
+                                          rel=1e-12)
+    assert result.low[0] == pytest.approx(-50_000.0, abs=1e-6)
+    assert result.by_year[0] == pytest.approx([0.0, 100_000.0, -150_000.0], abs=1e-6)
+
+
+def test_fee_for_service_moves_no_cash_and_never_breaches_the_reserve():
+    # The reference point: no settlement, no costs of taking part; paid back from the start.
+    c = _contract([0.0, 0.0], participates=False, timing=None)
+    finance = Finance.model_validate({"discount_rate": 0.05, "operating_costs": {"staff": 120_000.0},
+                                      "reserve": {"amount": 0.0}})
+    result = contract_cash(c, finance, grid_for(c.years, finance, [c.timing]))
+    assert result.npv[0] == 0.0 and result.total[0] == 0.0 and result.low[0] == 0.0
+    assert not result.below_reserve.any() and result.payback[0] == 2027

@@ -196,26 +196,52 @@ def test_a_path_missing_its_target_rule_is_refused_in_one_line():
 
 # --- the example: the effective share of a permanent 3% saving, simulated ---------------------------
 
-@pytest.mark.slow
-def test_example_effective_shares_bracket_the_hand_computed_values():
-    """scenarios/ma-shared-risk-rebasing.yaml: cost trend 4% and the payer's trend 4%, so the
-    noiseless shares weight each year by its cost (sum of 1.04^k, k = 0..4: 5.41632): rebased
-    on one year 0.5 x 3 / (3 x 5.41632) = 9.23%; on three years 0.5 x (3 + 2 x 1.04 + 1 x
-    1.0816) / (3 x 5.41632) = 0.5 x 6.1616 / 16.24896 = 18.96%; fixed with a 4% guarantee 50%."""
-    from simsuite.analysis.effective_share import effective_share
+@pytest.fixture(scope="module")
+def example_shares():
+    """The paired effective shares of scenarios/ma-shared-risk-rebasing.yaml and the change
+    in cost of each simulation and year they rest on (the two runs on the same draws)."""
+    from simsuite.analysis.effective_share import paired_shares
+    from simsuite.engines.agreement import simulate_agreement
     from simsuite.engines.montecarlo import RunOptions
+    from simsuite.scenario.edit import scenario_with
 
     sc = simsuite.load_scenario("scenarios/ma-shared-risk-rebasing.yaml")
-    got = effective_share(sc, RunOptions(2000, seed=11))
-    growth = sum(1.04 ** k for k in range(5))  # 5.41632...
-    # Noiseless, per unit of 2027 counterfactual cost C (C_t = C 1.04^t): saved 0.03 C x 5.41632;
-    # rebased-1: 0.5 x 0.03 C in 2027 only; rebased-3 (targets (1 + 1 + 0.97)/3, (1 + 0.97 +
-    # 0.97)/3, 0.97 of C_t): 0.5 x (0.03 + 0.02 x 1.04 + 0.01 x 1.04^2) C; fixed: 0.5 of it all.
+    options = RunOptions(300, seed=11)
+    with_saving = simulate_agreement(sc, options)
+    perturbed = simulate_agreement(scenario_with(sc, "assumptions.true_savings", 0.0), options)
+    change = perturbed.panel_cost - with_saving.panel_cost  # d_t per simulation, (S, P)
+    return paired_shares(with_saving, perturbed, [c.name for c in sc.contracts]), change
+
+
+def test_effective_share_is_exact_where_the_arithmetic_is_linear(example_shares):
+    """Cases known exactly on every draw (no MSR, no caps, 50/50 both ways, so a contract's
+    settlement is linear in the cost): fee-for-service pays nothing for a saving; a fixed
+    target (set from 2024-2026, which the saving does not touch) pays half of each dollar;
+    rebased on last year's cost x 1.04, year t's target falls by 1.04 d_{t-1}, so the change in
+    pay is 0.5 (sum_t d_t - 1.04 sum_{t<5} d_t)."""
+    got, d = example_shares
+    total = d.sum(axis=1)
+    assert got["ffs"].share == 0.0 and got["ffs"].se == 0.0
+    assert got["50/50, fixed target, 4% trend guarantee"].share == pytest.approx(0.5, rel=1e-12)
+    assert got["50/50, fixed target, 4% trend guarantee"].se < 1e-12  # the same 0.5 on every draw
+    expected = 0.5 * (total.mean() - 1.04 * d[:, :-1].sum(axis=1).mean()) / total.mean()
+    assert got["50/50, rebased every year"].share == pytest.approx(expected, rel=1e-10)
+    # lookback 3 (weights 1/3): year t's target falls by 1.04^j d_{t-j} / 3 for j = 1..3
+    drop = sum(1.04 ** j * d[:, : d.shape[1] - j].sum(axis=1).mean() / 3 for j in (1, 2, 3))
+    assert got["50/50, rebased on 3 years"].share == pytest.approx(0.5 * (total.mean() - drop) / total.mean(),
+                                                                  rel=1e-10)
+    assert got["50/50, rebased every year"].saved == pytest.approx(total.mean(), rel=1e-12)
+
+
+def test_example_effective_shares_near_the_noiseless_values(example_shares):
+    """With a deterministic 3% saving of a cost growing 4% a year the noiseless shares weight
+    each year by its cost (sum of 1.04^k, k = 0..4: 5.41632): rebased on one year 0.5 x 3 /
+    (3 x 5.41632) = 9.23%; on three years 0.5 x (3 + 2 x 1.04 + 1.0816) / 16.24896 = 18.96%.
+    The simulated cost varies by draw and year, which moves the paired shares only through
+    the weights of the years: within 4 standard errors plus half a point."""
+    got, _ = example_shares
+    growth = sum(1.04 ** k for k in range(5))
     expected = {"50/50, rebased every year": 0.5 * 0.03 / (0.03 * growth),
-                "50/50, rebased on 3 years": 0.5 * (0.03 + 0.02 * 1.04 + 0.01 * 1.04 ** 2) / (0.03 * growth),
-                "50/50, fixed target, 4% trend guarantee": 0.5}
+                "50/50, rebased on 3 years": 0.5 * (0.03 + 0.02 * 1.04 + 0.01 * 1.04 ** 2) / (0.03 * growth)}
     for name, value in expected.items():
-        # claims noise moves each year's result; its mean effect on a 50/50 rebased target is
-        # second order: within 4 standard errors plus half a point
         assert abs(got[name].share - value) < 4 * got[name].se + 0.005, (name, got[name], value)
-    assert got["ffs"].share == 0.0

@@ -66,9 +66,23 @@ def test_settlement_dates_of_a_program_without_a_source_must_be_stated():
     data = entrant()
     data["contracts"].append({"preset": "lead-global-2027"})
     message = refusal(data)
-    assert "finance.settlement: no source simsuite holds gives the dates when 'corridor' settlements" in message
-    data["finance"]["settlement"] = {"notice_months": 6, "savings_paid_months": 7}
+    assert "finance.settlement.corridor: no source simsuite holds gives the dates when 'corridor' settlements" \
+        in message
+    data["finance"]["settlement"] = {"corridor": {"notice_months": 6, "savings_paid_months": 7}}
     assert "finance.settlement" not in _message_or_none(data)
+
+
+def test_settlement_dates_are_keyed_by_program():
+    """One calendar per program: stating LEAD's dates leaves MSSP's cited ones alone; a key no
+    contract settles under, or the old one-calendar form, is refused in one line."""
+    data = entrant()
+    data["contracts"].append({"preset": "lead-global-2027"})
+    data["finance"]["settlement"] = {"mssp": {"notice_months": 6, "savings_paid_months": 7}}
+    assert "finance.settlement.corridor: no source" in refusal(data)
+    data["finance"]["settlement"] = {"lead": {"notice_months": 6, "savings_paid_months": 7}}
+    assert "finance.settlement.lead: no contract of this scenario settles under 'lead'" in refusal(data)
+    data["finance"]["settlement"] = {"notice_months": 6, "savings_paid_months": 7}
+    assert "finance.settlement: give the dates by program" in refusal(data)
 
 
 def _message_or_none(data: dict) -> str:
@@ -91,7 +105,7 @@ def test_score_shares_are_checked(shares, fragment):
 
 def test_savings_paid_before_the_notice_is_refused():
     data = entrant()
-    data["finance"]["settlement"] = {"notice_months": 8, "savings_paid_months": 6}
+    data["finance"]["settlement"] = {"mssp": {"notice_months": 8, "savings_paid_months": 6}}
     assert "savings_paid_months: 6 is before the notice" in refusal(data)
 
 

@@ -21,7 +21,7 @@ N = 1000.0
 YEARS = np.arange(2024, 2037)
 SETUP = AgreementSetup(start=2027, number=1, agreements=2, years_per_agreement=5, prior_savings=None,
                        experienced=True, acpt=0.0)
-BASE_TERMS = {"program": "lead", "entry": "reach", "financial_guarantee": 0.04,
+BASE_TERMS = {"program": "lead", "entry": "reach", "financial_guarantee": 0.04, "acpt": 0.0,
               "acpt_guardrails_after_2027": "none", "higher_spending_discounts": "linear"}
 
 
@@ -130,21 +130,22 @@ def test_prior_savings_adjustment_higher_than_rea_replaces_it():
 
 def test_trend_update_with_the_2027_guardrail_and_the_risk_cap():
     # Region and nation grow 5% from 2026 to 2027 (and every year): two-way 1.05 in 2027. The
-    # ACPT (horizon) 6%: held at 1.05 + 0.3% = 1.053 in PY2027 -> U = 2/3 x 1.05 + 1/3 x 1.053 =
+    # ACPT (the path's) 6%: held at 1.05 + 0.3% = 1.053 in PY2027 -> U = 2/3 x 1.05 + 1/3 x 1.053 =
     # 1.051. BYs grow 5% too (10,000 x 1.05^(y-2026)): trended to BY3 each is 10,000.
     # Regional 10,600 x 1.05^... -> REA 300 -> base 10,300. HCC grows 1%/yr: PY2027 ratio to
     # BY3 1.01 (inside the 3% cap); PY2031 1.01^5 = 1.05101 -> capped at 1.03.
     setup = AgreementSetup(start=2027, number=1, agreements=2, years_per_agreement=5, prior_savings=None,
                            experienced=True, acpt=0.06)
     spend = 10_000.0 * 1.05 ** (YEARS - 2026)
-    out = lead(setup, track="Global").settle_path(history(spend, growth=0.05, hcc_growth=0.01, setup=setup))
+    out = lead(setup, track="Global", acpt=0.06).settle_path(history(spend, growth=0.05, hcc_growth=0.01,
+                                                                      setup=setup))
     b2027 = 10_300.0 * N * 1.01 * (2 / 3 * 1.05 + 1 / 3 * 1.053)
     assert out.benchmark[0, 0] == pytest.approx(b2027 * 0.97, rel=1e-12)
     # PY2031: two-way 1.05^5; guardrails "none" after 2027 -> ACPT 1.06^5 in full
     u2031 = 2 / 3 * 1.05 ** 5 + 1 / 3 * 1.06 ** 5
     assert out.benchmark[0, 4] == pytest.approx(10_300.0 * N * 1.03 * u2031 * 0.97, rel=1e-12)
     # with guardrails [0.006, 0.004] after 2027: the ACPT is held at 1.05^5 + 0.006
-    out = lead(setup, track="Global", acpt_guardrails_after_2027=[0.006, 0.004]).settle_path(
+    out = lead(setup, track="Global", acpt=0.06, acpt_guardrails_after_2027=[0.006, 0.004]).settle_path(
         history(spend, growth=0.05, hcc_growth=0.01, setup=setup))
     u2031 = 2 / 3 * 1.05 ** 5 + 1 / 3 * (1.05 ** 5 + 0.006)
     assert out.benchmark[0, 4] == pytest.approx(10_300.0 * N * 1.03 * u2031 * 0.97, rel=1e-12)
@@ -162,6 +163,44 @@ def test_benchmark_years_restated_to_by3_risk():
     assert out.net[0, 0] == pytest.approx(0.015 * hb * N, rel=1e-9)
 
 
+def test_rea_and_benchmark_at_an_hcc_ratio_other_than_one():
+    # HCC 1.02 in every BY, 1.0404 in the performance years: the BYs need no restating (HB
+    # 10,000), the region is risk-adjusted to the ACO's BY3 score, 10,600 x 1.02 = 10,812
+    # (425.656(b)(3)'s reading [INF for LEAD]), so REA = 50% x 812 = 406 (< 5% x 10,000 =
+    # 500). PY2027's ratio to BY3 is 1.0404 / 1.02 = 1.02 (inside +-3%): benchmark 10,406 x
+    # 1,000 x 1.02 = 10,614,120, discounted 3% -> 10,295,696.4. Spending 9,700 per capita:
+    # S = 595,696.4 (5.8%, first corridor, 100%) x 0.98 = 583,782.472.
+    hcc = np.array([1.02] * 3 + [1.0404] * 10)
+    out = lead(track="Global").settle_path(history(flat(10_000.0, 9_700.0), hcc=hcc))
+    assert out.benchmark[0, 0] == pytest.approx(10_295_696.4, rel=1e-12)
+    assert out.net[0, 0] == pytest.approx(583_782.472, rel=1e-12)
+    # A region at 11,200 x 1.02 = 11,424: 50% of 1,424 = 712 is capped at 500 (5% of national).
+    out = lead(track="Global").settle_path(history(flat(10_000.0, 9_700.0), regional=11_200.0, hcc=hcc))
+    assert out.benchmark[0, 0] == pytest.approx(10_500.0 * N * 1.02 * 0.97, rel=1e-12)
+    # ... and at 3% for an ACO renewing from MSSP (R6 [Low]): 300.
+    out = lead(track="Global", entry="mssp").settle_path(history(flat(10_000.0, 9_700.0), regional=11_200.0,
+                                                                 hcc=hcc))
+    assert out.benchmark[0, 0] == pytest.approx(10_300.0 * N * 1.02 * 0.97, rel=1e-12)
+    # Risk growth beyond the cap: 1.0404 x 1.03 in PY2027 -> ratio 1.0506 held at 1.03.
+    hcc_high = np.array([1.02] * 3 + [1.02 * 1.0506] * 10)
+    out = lead(track="Global").settle_path(history(flat(10_000.0, 9_700.0), hcc=hcc_high))
+    assert out.benchmark[0, 0] == pytest.approx(10_406.0 * N * 1.03 * 0.97, rel=1e-12)
+
+
+def test_risk_cap_below_and_a_loss_across_the_first_corridor():
+    # Risk falling 4% against BY3 (HCC 1.02 -> 0.9792): the ratio 0.96 is held at 0.97 (R6's
+    # symmetric +-3%) [Low]: benchmark 10,406 x 1,000 x 0.97 x 0.97 (REA 406 as above).
+    hcc = np.array([1.02] * 3 + [1.02 * 0.96] * 10)
+    out = lead(track="Global").settle_path(history(flat(10_000.0, 9_700.0), hcc=hcc))
+    assert out.benchmark[0, 0] == pytest.approx(10_406.0 * N * 0.97 * 0.97, rel=1e-12)
+    # Lower-spending Global, flat risk: discounted benchmark 9,991,000. Spending 11,500 per
+    # capita: a loss of 1,509,000 = 15.1%: the first 15% (1,498,650) at 100% and 10,350 at 50%
+    # = 1,503,825, grown by 2% sequestration (R6) [Low]: 1,533,901.5 owed each year.
+    out = lead(track="Global").settle_path(history(flat(10_000.0, 11_500.0)))
+    np.testing.assert_allclose(out.net[0], -1_533_901.5, rtol=1e-12)
+    assert not out.gain_shared.any()
+
+
 def test_quality_withhold_lost_in_proportion_to_the_score():
     # Lower-spending Global as in the first test; QS = 0.8: 20% of the 3% withhold on the
     # discounted benchmark is lost: 0.2 x 0.03 x 9,991,000 = 59,946 off S:
@@ -174,6 +213,9 @@ def test_quality_withhold_lost_in_proportion_to_the_score():
 
 @pytest.mark.parametrize("terms, loc, fragment", [
     ({"financial_guarantee": None}, ("financial_guarantee",), "2% to 4% of prior Parts A and B"),
+    ({"financial_guarantee": 0.05}, ("financial_guarantee",), "0.05 is outside the 2%-4%"),
+    ({"financial_guarantee": 0.019}, ("financial_guarantee",), "0.019 is outside the 2%-4%"),
+    ({"acpt": None}, ("acpt",), "Accountable Care Prospective Trend for PY2027 is set by CMS and not published"),
     ({"acpt_guardrails_after_2027": None}, ("acpt_guardrails_after_2027",), "published only for PY2027"),
     ({"higher_spending_discounts": None}, ("higher_spending_discounts",), "PY2028-2031"),
     ({"higher_spending_discounts": {2028: 0.02, 2029: 0.019, 2030: 0.025, 2031: 0.0275}},
@@ -213,7 +255,7 @@ def test_a_short_horizon_settles_leads_first_years_and_needs_no_later_assumption
     setup = AgreementSetup(start=2027, number=1, agreements=1, years_per_agreement=1, prior_savings=None,
                            experienced=True, acpt=0.0)
     contract = build_path_contract({"program": "lead", "track": "Global", "entry": "reach",
-                                    "financial_guarantee": 0.04}, setup, "LEAD")
+                                    "financial_guarantee": 0.04, "acpt": 0.03}, setup, "LEAD")
     assert contract.plan.years == (2027,)
 
 

@@ -1,16 +1,28 @@
-"""The effective share of savings: how much of what the organisation truly saves a contract
-pays it, over the years of a horizon.
+"""The effective share of savings: of each dollar the organisation's effort takes off the
+cost of care, how much a contract pays it, over the years of a horizon.
 
-``share = E[sum_t paid_t] / E[sum_t G_t]`` where ``paid_t`` is the contract's settlement of
-performance year ``t`` (before the effort's own cost) and ``G_t`` the spending the effort
-avoided that year, ``raw_t s_t / (1 - s_t)`` (`simsuite.model.factors.avoided_spending`: the
-panel's untruncated cost without the effort is ``raw_t / (1 - s_t)`` on the same draws).
-A "50/50" contract whose target is rebased on the organisation's own cost keeps far less
-than half (Milliman, "Five common pitfalls in commercial ACO shared risk arrangements",
-2016); MSSP's rebasing and LEAD's fixed baseline can be compared on the same footing.
+It is a marginal, paired quantity. The scenario is simulated twice on the same random
+draws (common random numbers): as written, and with the cost perturbed -- no saving
+(``assumptions.true_savings`` = 0), so every beneficiary's cost is the same draw without the
+effort's ``1 - s`` factor. Per simulation ``i``:
 
-The Monte Carlo standard error is the ratio estimator's (delta method):
-``sd(paid - share G) / (sqrt(S) E[G])``.
+* ``D_i = sum_t (X0_t - X1_t)``, the change in the panel's untruncated cost over the
+  performance years (dollars; 1 = as written, 0 = perturbed);
+* ``G_i = sum_t (N1_t - N0_t)``, the change in the contract's settlement (money to the
+  organisation, the effort's own cost excluded, dollars).
+
+``share = E[G] / E[D]``: the change in the provider's result per dollar of change in cost.
+Terms that do not depend on the saving -- a fixed target's trend guarantee running ahead of
+or behind the real trend, a discount, a withhold, a corridor's payments on ordinary noise --
+cancel in ``G`` (a ratio of unpaired means, ``E[N1] / E[D]``, would count them as pay for
+the saving). A "50/50" contract whose target is rebased on the organisation's own cost keeps
+far less than half (Milliman, "Five common pitfalls in commercial ACO shared risk
+arrangements", 2016). Exact cases (`tests/test_commercial_program.py`): a 50/50 contract on
+a fixed target keeps exactly 0.5 of every dollar on every draw; rebased on last year's cost
+trended by ``g``, ``G_i = 0.5 (D_i - (1 + g) sum_{t < T} d_t)`` with ``d_t`` year ``t``'s change.
+
+The Monte Carlo standard error is the ratio estimator's (delta method) on the paired draws:
+``sd(G - share D) / (sqrt(S) |E[D]|)``.
 """
 
 from __future__ import annotations
@@ -21,8 +33,8 @@ import numpy as np
 
 from simsuite.engines.agreement import simulate_agreement
 from simsuite.engines.montecarlo import RunOptions, options_for
-from simsuite.model.dynamics import savings_path
-from simsuite.model.factors import avoided_spending, effort_cost, simulation_factors
+from simsuite.results.arrays import AgreementArrays
+from simsuite.scenario.edit import scenario_with
 from simsuite.scenario.load import Scenario
 
 
@@ -33,9 +45,11 @@ class EffectiveShare:
     Attributes
     ----------
     share, se : float
-        Paid over truly saved, and its Monte Carlo standard error.
+        Change in what the contract pays per dollar of change in cost, and its Monte Carlo
+        standard error (paired draws).
     paid, saved : float
-        Mean total paid by the contract and mean total spending the effort avoided, dollars.
+        Mean change in the total paid by the contract and mean change in the panel's total
+        cost over the horizon (the spending the effort avoided), dollars; ``share = paid / saved``.
     """
 
     share: float
@@ -44,39 +58,52 @@ class EffectiveShare:
     saved: float
 
 
+def _settlements(arrays: AgreementArrays) -> np.ndarray:
+    """Each contract's settlement by simulation and year, the effort's cost excluded, shape (C, S, P)."""
+    return arrays.net - (arrays.effort if arrays.effort is not None else 0.0)
+
+
+def paired_shares(with_saving: AgreementArrays, perturbed: AgreementArrays, names: list[str]
+                  ) -> dict[str, EffectiveShare]:
+    """`EffectiveShare` of each contract from two runs on the same draws (see the module docstring).
+
+    Raises
+    ------
+    ValueError
+        The two runs' costs do not differ on average (no saving to share).
+    """
+    saved = (perturbed.panel_cost - with_saving.panel_cost).sum(axis=1)  # D_i, (S,)
+    mean_saved = float(saved.mean())
+    if not mean_saved > 0.0:
+        raise ValueError("the organisation's effort avoids no spending in this scenario: no share to measure")
+    gained = (_settlements(with_saving) - _settlements(perturbed)).sum(axis=2)  # G_i per contract, (C, S)
+    out = {}
+    for name, g in zip(names, gained):
+        share = float(g.mean()) / mean_saved
+        se = float(np.std(g - share * saved, ddof=1) / (np.sqrt(saved.size) * mean_saved)) if saved.size > 1 else 0.0
+        out[name] = EffectiveShare(share=share, se=se, paid=float(g.mean()), saved=mean_saved)
+    return out
+
+
 def effective_share(scenario: Scenario, options: RunOptions | None = None) -> dict[str, EffectiveShare]:
-    """Each contract's effective share of the organisation's true savings over the horizon.
+    """Each contract's effective share of the organisation's savings over the horizon:
+    the paired change in its settlement per dollar of change in cost (module docstring).
 
     Parameters
     ----------
     scenario : Scenario
         A multi-year scenario (with a ``horizon``) whose organisation saves something.
     options : RunOptions, optional
-        Simulations and seed (default: the scenario's ``run`` section).
+        Simulations and seed of both runs (default: the scenario's ``run`` section).
 
     Raises
     ------
     ValueError
         No horizon, or the effort avoids no spending (the share is undefined).
     """
-    spec = scenario.spec
-    if spec.horizon is None:
+    if scenario.spec.horizon is None:
         raise ValueError("the effective share of savings is measured over the years of a horizon")
     options = options or options_for(scenario)
-    arrays = simulate_agreement(scenario, options)
-    full = simulation_factors(spec.assumptions, options.simulations, options.seed, options.first_sim).savings
-    rates = savings_path(spec, list(arrays.years), full)
-    avoided = avoided_spending(arrays.panel_cost, rates)  # (S, P)
-    saved = avoided.sum(axis=1)
-    if not saved.mean() > 0.0:
-        raise ValueError("the organisation's effort avoids no spending in this scenario: no share to measure")
-    months = 12 * scenario.n_beneficiaries
-    effort = sum(effort_cost(spec.assumptions, months, arrays.panel_cost[:, p], rates[:, p])
-                 for p in range(rates.shape[1]))
-    out = {}
-    for i, contract in enumerate(scenario.contracts):
-        paid = arrays.net[i].sum(axis=1) - effort  # the settlement alone, before the effort's cost
-        share = float(paid.mean() / saved.mean())
-        se = float(np.std(paid - share * saved, ddof=1) / (np.sqrt(saved.size) * saved.mean()))
-        out[contract.name] = EffectiveShare(share=share, se=se, paid=float(paid.mean()), saved=float(saved.mean()))
-    return out
+    with_saving = simulate_agreement(scenario, options)
+    perturbed = simulate_agreement(scenario_with(scenario, "assumptions.true_savings", 0.0), options)
+    return paired_shares(with_saving, perturbed, [c.name for c in scenario.contracts])

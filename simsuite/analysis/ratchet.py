@@ -63,10 +63,11 @@ class RatchetRow:
 @dataclass(frozen=True)
 class RatchetReport:
     """`RatchetRow` for every agreement of every path with more than one; ``skipped``: the
-    paths with one agreement (nothing to ratchet within the horizon)."""
+    other paths, each with why there is nothing to ratchet (one agreement within the horizon,
+    or a program that never rebases, such as LEAD)."""
 
     rows: tuple[RatchetRow, ...]
-    skipped: tuple[str, ...]
+    skipped: tuple[tuple[str, str], ...]
     simulations: int
 
     def text(self) -> str:
@@ -82,7 +83,7 @@ class RatchetReport:
                 f"± {100 * last.share_credited_se:.1f} of {money(last.spending_removed)}: "
                 f"{100 * last.survives:.0f}% of the first agreement's credit survives the ratchet, and the saving "
                 f"brings {money(last.settlement_gain)} a year under the contract against {money(first.settlement_gain)}.")
-        out += [f"{name}: one agreement in the horizon, no rebasing to measure." for name in self.skipped]
+        out += [f"{name}: {why}." for name, why in self.skipped]
         return "\n".join(out)
 
 
@@ -132,13 +133,14 @@ def ratchet_report(scenario: Scenario, options: RunOptions | None = None, result
     """
     options = options or options_for(scenario)
     paths = [c for c in scenario.contracts if isinstance(c, PathContract)]
-    several = [c for c in paths if len(c.setup.agreement_starts()) > 1]
-    skipped = tuple(c.name for c in paths if c not in several)
+    several = [c for c in paths if c.plan.no_ratchet is None and len(c.agreement_starts) > 1]
+    skipped = tuple((c.name, c.plan.no_ratchet or "one agreement in the horizon, no rebasing to measure")
+                    for c in paths if c not in several)
     if not several:
         return RatchetReport((), skipped, options.simulations)
     with_saving = results if results is not None else run_scenario(scenario, options, progress)
     without = run_scenario(scenario_with(scenario, "assumptions.true_savings", 0.0), options, progress)
-    rows = measure_ratchet(with_saving, without, {c.name: c.setup.agreement_starts() for c in several})
+    rows = measure_ratchet(with_saving, without, {c.name: c.agreement_starts for c in several})
     return RatchetReport(rows, skipped, options.simulations)
 
 

@@ -147,7 +147,12 @@ def plan_path(path: CommercialPath, setup: AgreementSetup, name: str) -> Commerc
                      f"surplus is shared (arithmetic assumed: no published rule)")
     return CommercialPlan(years=tuple(years), levels=tuple(LEVELS[t.arrangement] for t in terms[:len(years)]),
                           contracts=tuple(contracts), notes=tuple(notes), target=path.target,
-                          carry_forward=path.deficit_carry_forward)
+                          carry_forward=path.deficit_carry_forward, rebased_at=(years[0],),
+                          no_ratchet=("the target is re-set every contract year from the previous years' cost: "
+                                      "its cost is the effective share of savings "
+                                      "(simsuite.analysis.effective_share), not an agreement's ratchet"
+                                      if path.target.basis == "rebased" else
+                                      "the target is set once and grown by the guaranteed trend, never rebased"))
 
 
 def _describe(rule: TargetRule) -> str:

@@ -117,8 +117,12 @@ class LeadPath(BaseModel):
         The ACPT's bounds around the two-way trend after PY2027 (cumulative growth, e.g.
         ``[0.005, 0.004]``); not published ("widening in later years"); ``none``: unbounded.
     financial_guarantee : float or None
-        The guarantee as a fraction of the BY3 Parts A and B expenditure (2%-4% in the
-        sources; the rule setting it was not found).
+        The guarantee as a fraction of the BY3 Parts A and B expenditure, within the 2%-4% the
+        sources give (the rule choosing the rate was not found); required.
+    acpt : float or None
+        The annual growth of the Accountable Care Prospective Trend CMS sets for LEAD at
+        PY2027 (assumed held for the ten years [INF]); not published in any source simsuite
+        holds, so required. The ACPT enters a third of the update, held within the guardrails.
     sequestration_base : {"shared", "gross"}
         Sequestration as 2% of the shared amount (R6 column notes) or of the gross savings or
         losses (R6 workbook); the same within the first corridor.
@@ -134,7 +138,8 @@ class LeadPath(BaseModel):
     higher_spending_discounts: Literal["linear"] | dict[int, Annotated[float, Field(ge=0.0, lt=0.5)]] | None = None
     acpt_guardrails_after_2027: (Literal["none"] | Annotated[list[Annotated[float, Field(ge=0.0, lt=0.5)]],
                                                            Field(min_length=2, max_length=2)] | None) = None
-    financial_guarantee: Annotated[float, Field(gt=0.0, le=0.2)] | None = None
+    financial_guarantee: float | None = None
+    acpt: Annotated[float, Field(gt=-0.2, lt=0.3)] | None = None
     sequestration_base: Literal["shared", "gross"] = "shared"
     overrides: dict[str, Any] = Field(default_factory=dict)
 
@@ -152,6 +157,16 @@ class LeadPath(BaseModel):
                                "LEAD's financial guarantee is 2% to 4% of prior Parts A and B expenditures (Wakely; "
                                "a PY2027 workbook uses 4% of BY3) and the rule setting the rate is not published; "
                                "give the rate, e.g. 0.04")
+        low, high = GUARANTEE_RANGE
+        if not low <= self.financial_guarantee <= high:
+            raise FieldProblem(("financial_guarantee",),
+                               f"{self.financial_guarantee:g} is outside the {100 * low:g}%-{100 * high:g}% of BY3 Parts A "
+                               f"and B expenditure the sources give (Wakely; a PY2027 workbook: 4%); give a rate "
+                               f"from {low:g} to {high:g}")
+        if self.acpt is None:
+            raise FieldProblem(("acpt",), "LEAD's Accountable Care Prospective Trend for PY2027 is set by CMS and not "
+                                          "published in any source simsuite holds; give the annual growth you assume, "
+                                          "e.g. 0.04 (it is held within the PY2027 guardrails of the two-way trend)")
         return self
 
 
@@ -176,6 +191,8 @@ class LeadPlan(PathPlan):
         Each year's ACPT bounds (above, below) around the two-way trend.
     guarantee_rate : float
         The financial guarantee's fraction of BY3 expenditure.
+    acpt : float
+        The ACPT's annual growth (the path's ``acpt``).
     """
 
     higher: tuple[Contract, ...] = ()
@@ -184,7 +201,13 @@ class LeadPlan(PathPlan):
     rea_cap: float = REA_CAP_OTHER
     prior_savings: tuple[float, ...] | None = None
     guardrails: tuple[tuple[float | None, float | None], ...] = ()
-    guarantee_rate: float = GUARANTEE_RANGE[1]
+    guarantee_rate: float = float("nan")  # always the path's (required); NaN would show a missing one
+    acpt: float = float("nan")
+
+    def variants(self) -> tuple[tuple[str, tuple[Contract, ...]], ...]:
+        """The lower-spending class's yearly contracts and the higher-spending class's (its
+        discount path, the administrative add-on): each simulation's class is set at entry."""
+        return (("lower-spending", self.contracts), ("higher-spending", self.higher))
 
 
 # ---- the plan ---------------------------------------------------------------------------------
@@ -264,7 +287,8 @@ def plan_path(path: LeadPath, setup: AgreementSetup, name: str) -> LeadPlan:
     if years[-1] > LAST_YEAR:
         raise FieldProblem(("program",), f"LEAD ends on 31 Dec {LAST_YEAR}; the horizon runs to {years[-1]} "
                                          f"(agreements: 2 from 2027 covers its ten years)")
-    assert path.track is not None and path.entry is not None and path.financial_guarantee is not None
+    assert path.track is not None and path.entry is not None
+    assert path.financial_guarantee is not None and path.acpt is not None
     discounts = _discount_path(path, years)
     guardrails = _guardrails(path, years)
     lower = tuple(_year_contract(path, True, y, discounts, name) for y in years)
@@ -273,9 +297,14 @@ def plan_path(path: LeadPath, setup: AgreementSetup, name: str) -> LeadPlan:
     # path's assumptions.
     later = f"PY{years[1]}-{years[-1]} under the PY2027 terms except as assumed; " if len(years) > 1 else ""
     notes = [f"LEAD is ANNOUNCED: terms from secondary sources, not its RFA (docs/lead-and-commercial.md); "
-             f"{later}quality withhold earned back in proportion to the quality score (formula not found)"]
+             f"{later}quality withhold earned back in proportion to the quality score (formula not found)",
+             "LEAD, not found and taken as follows [INF]: baseline years trended to 2026 by MSSP's national-regional "
+             "blend; spending class by MSSP's BY3-share weighting, fixed at entry; prior savings proration 1; "
+             "an ex-REACH ACO's REA cap 5% (R6's literal reading); the guarantee held 12 months after the last "
+             "year, as MSSP's repayment mechanism"]
     assumed = [f"financial guarantee {100 * path.financial_guarantee:g}% of BY3 spending (sources: "
-               f"{100 * GUARANTEE_RANGE[0]:g}-{100 * GUARANTEE_RANGE[1]:g}%)"]
+               f"{100 * GUARANTEE_RANGE[0]:g}-{100 * GUARANTEE_RANGE[1]:g}%)",
+               f"ACPT {100 * path.acpt:g}% a year"]
     if discounts:
         shown = "/".join(f"{100 * discounts[y]:g}" for y in sorted(discounts) if y in years)
         assumed.append(f"higher-spending discount {shown}% in PY2028-2031")
@@ -287,12 +316,20 @@ def plan_path(path: LeadPath, setup: AgreementSetup, name: str) -> LeadPlan:
         assumed.append("the loss bands given")
     if path.prior_savings is None:
         assumed.append("no prior savings adjustment")
+    assumed.append(f"sequestration of the {path.sequestration_base} amount")
     notes.append(f"{name} assumes (not published): {'; '.join(assumed)}")
     return LeadPlan(years=tuple(years), levels=(f"LEAD {path.track}",) * len(years), contracts=lower,
-                    notes=tuple(notes), higher=higher, track=path.track, renewing=path.entry != "new",
+                    notes=tuple(notes), higher=higher,
+                    guarantee_rule="must post LEAD's financial guarantee (R6 [Low]; WAK-FG [Med])",
+                    rebased_at=(years[0],),
+                    assumed_terms=frozenset(("higher-spending", y, "discount") for y in discounts if y in years),
+                    no_ratchet=f"LEAD's baseline is set once from {years[0] - 3}-{years[0] - 1} and never rebased "
+                               f"over its performance years (WAK-LEAD citing RFA §VIII.A; MONDAQ) [Med]: a lasting "
+                               f"saving keeps counting in every year, so there is no ratchet",
+                    track=path.track, renewing=path.entry != "new",
                     rea_cap=REA_CAP_FORMER_MSSP if path.entry == "mssp" else REA_CAP_OTHER,
                     prior_savings=None if path.prior_savings is None else tuple(path.prior_savings),
-                    guardrails=guardrails, guarantee_rate=path.financial_guarantee)
+                    guardrails=guardrails, guarantee_rate=path.financial_guarantee, acpt=path.acpt)
 
 
 def check_path(plan: PathPlan, setup: AgreementSetup, facts: RuleFacts) -> None:
@@ -374,7 +411,6 @@ def settle_path(plan: PathPlan, history: PanelHistory) -> PathSettlement:
         ``guardrail`` is False (LEAD's guardrails bound the ACPT, not losses).
     """
     assert isinstance(plan, LeadPlan)
-    setup = history.setup
     n = history.person_years
     shares = n / n.sum()
     start = plan.years[0]
@@ -382,6 +418,7 @@ def settle_path(plan: PathPlan, history: PanelHistory) -> PathSettlement:
     fixed = baseline(plan, history)
     reg1 = (history.untruncated(history.regional_per_capita) * shares).sum(axis=-1)
     nat1 = (history.untruncated(history.national_per_capita) * shares).sum(axis=-1)
+    # The guarantee: the path's rate x BY3 Parts A and B spending (R6 [Low]; WAK-FG range [Med]).
     guarantee = financial_guarantee(history.raw[:, by3, :].sum(axis=-1), plan.guarantee_rate)
     sims, n_years = history.raw.shape[0], len(plan.years)
     out = {k: np.zeros((sims, n_years)) for k in ("net", "benchmark", "expenditure", "guarantee")}
@@ -389,11 +426,17 @@ def settle_path(plan: PathPlan, history: PanelHistory) -> PathSettlement:
     base_total = (fixed.per_capita * n).sum(axis=-1)
     for p, year in enumerate(plan.years):
         t = history.index(year)
+        # The update: 2/3 the two-way national-regional growth since BY3 + 1/3 the ACPT held
+        # within the guardrails (R6; MONDAQ for the existence) [Med]; the two-way blend's
+        # weighting by the ACO's regional share is MSSP's (425.652(b)) [INF for LEAD].
         tw = two_way_growth(history.aco_share, nat1[:, t] / nat1[:, by3], reg1[:, t] / reg1[:, by3])
         above, below = plan.guardrails[p]
-        acpt = guarded_acpt((1.0 + setup.acpt) ** (year - (start - 1)), tw, above, below)
+        # The ACPT is the path's (not published; MSSP's horizon.acpt is MSSP's), compounded from BY3.
+        acpt = guarded_acpt((1.0 + plan.acpt) ** (year - (start - 1)), tw, above, below)
+        # Risk ratio to BY3 held within +-3% (R6 workbook 0.97-1.03) [Low].
         ratio = float(symmetric_risk_ratio(history.hcc_ratio[t] / history.hcc_ratio[by3], RISK_CAP))
         benchmark = base_total * ratio * update_factor(tw, acpt)
+        # Untruncated spending, as REACH-style benchmarks (R6) [Low]; the optional stop-loss is not modelled.
         spent = history.raw[:, t, :].sum(axis=-1)
         year_panel = PanelYear(n_beneficiaries=history.n_beneficiaries, benchmark=benchmark, expenditure=spent,
                                quality_score=history.quality[:, t])

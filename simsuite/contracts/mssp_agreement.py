@@ -203,8 +203,11 @@ def plan_path(path: MsspPath, setup: AgreementSetup, name: str) -> PathPlan:
     if any(s >= POPULATION_ADJUSTMENT_FIRST_AGREEMENT for s in setup.agreement_starts()):
         notes += (f"no population (health equity) benchmark adjustment: {100 * setup.dual_lis_share:.0f}% of "
                   "beneficiaries dual or LIS, below the 15% that makes an ACO eligible",)
+    # 425.204(f)(1)-(2): an ACO in a two-sided year must hold a repayment mechanism [High].
+    rule = ("has two-sided years and must hold a repayment mechanism (42 CFR 425.204(f))"
+            if any(level not in ("BASIC A", "BASIC B") for level in levels) else None)
     return PathPlan(years=tuple(setup.performance_years), levels=tuple(levels), contracts=tuple(contracts),
-                    notes=notes)
+                    notes=notes, guarantee_rule=rule)
 
 
 # ---- settlement over the years ---------------------------------------------------------------

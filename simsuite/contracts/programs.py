@@ -37,12 +37,38 @@ class PathPlan:
         The single-year contract whose terms settle each year.
     notes : tuple of str
         What the plan assumed (e.g. later years settled under the latest published rules).
+    guarantee_rule : str or None
+        What the program requires the organisation to hold against losses, with its source
+        (e.g. MSSP's repayment mechanism in a two-sided year, LEAD's financial guarantee);
+        None: nothing. A ``finance`` section must then price it
+        (``finance.repayment_mechanism_fee``), checked when the scenario is loaded.
+    rebased_at : tuple of int or None
+        First performance years of the agreements whose benchmark is rebuilt from the
+        organisation's own recent spending (MSSP: each renewal); None: the horizon's agreement
+        starts.
+    no_ratchet : str or None
+        Why the path has no ratchet to measure, in the program's own terms (e.g. LEAD's
+        baseline is fixed for its ten years); None: measure it where it has several agreements.
+    assumed_terms : frozenset of (str, int, str)
+        ``(variant, year, term)`` of terms whose value is the scenario's assumption rather than
+        the preset's source (e.g. LEAD's higher-spending discount in PY2028-2031); listings
+        mark them as stated.
     """
 
     years: tuple[int, ...]
     levels: tuple[str, ...]
     contracts: tuple[Contract, ...]
     notes: tuple[str, ...] = ()
+    guarantee_rule: str | None = None
+    rebased_at: tuple[int, ...] | None = None
+    no_ratchet: str | None = None
+    assumed_terms: frozenset[tuple[str, int, str]] = frozenset()
+
+    def variants(self) -> tuple[tuple[str, tuple[Contract, ...]], ...]:
+        """Every set of yearly contracts the path may settle under, each with a label (e.g.
+        LEAD's lower- and higher-spending classes, decided per simulation); the plain path:
+        ``(("", contracts),)``. For listings of terms (the workbook)."""
+        return (("", self.contracts),)
 
 
 @dataclass(frozen=True)
@@ -129,6 +155,12 @@ class PathContract:
     @property
     def has_benchmark(self) -> bool:
         return True
+
+    @property
+    def agreement_starts(self) -> list[int]:
+        """First performance years of the path's agreements (each rebuilds its benchmark)."""
+        starts = self.plan.rebased_at
+        return list(starts) if starts is not None else self.setup.agreement_starts()
 
     def panel_problem(self, n_beneficiaries: int) -> str | None:
         """Why a year's contract cannot settle a panel of this size, or None."""

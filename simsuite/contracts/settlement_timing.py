@@ -74,8 +74,10 @@ def timing_of(contract: Any, stated: Timing | None = None) -> Timing | None:
     return stated if stated is not None else SETTLEMENT_TIMING.get(timing_key(contract))
 
 
-def may_require_guarantee(contract: Any) -> bool:
-    """Whether some year of a path is two-sided (so it may need a repayment mechanism or a
-    financial guarantee); single-year contracts of a horizon record none."""
+def required_guarantee(contract: Any) -> str | None:
+    """What a path requires the organisation to hold against losses (its plan's
+    ``guarantee_rule``: a repayment mechanism, a financial guarantee), with the source; None
+    for a path that requires nothing and for single-year contracts of a horizon (they record
+    none)."""
     plan = getattr(contract, "plan", None)
-    return plan is not None and any(getattr(c.terms, "two_sided", False) for c in plan.contracts)
+    return None if plan is None else plan.guarantee_rule

@@ -364,26 +364,32 @@ def contract_terms(scenario: Scenario) -> list[tuple[str, str, str, str, Any, st
     source (a path lists each distinct year's terms once, with the years they settle)."""
     rows: list[tuple[str, str, str, str, Any, str, str]] = []
     for c, spec in zip(scenario.contracts, scenario.spec.contracts):
-        years: list[tuple[str, Contract]]
+        years: list[tuple[str, str, Contract]]  # (variant, year, contract)
         if isinstance(c, PathContract):
-            years = [(str(y), yc) for y, yc in zip(c.plan.years, c.plan.contracts)]
+            years = [(variant, str(y), yc) for variant, contracts in c.plan.variants()
+                     for y, yc in zip(c.plan.years, contracts)]
             stated = set(getattr(c.path, "overrides", {})) | ({"msr"} if getattr(c.path, "msr", None) is not None
                                                              else set())
+            assumed = c.plan.assumed_terms
         else:
-            years = [("every year" if scenario.spec.horizon is not None else str(scenario.spec.performance_year), c)]
+            assumed = frozenset()
+            years = [("", "every year" if scenario.spec.horizon is not None else str(scenario.spec.performance_year),
+                      c)]
             stated = set(spec.overrides)
-        groups: dict[tuple[str, str], list[str]] = {}
-        by_key: dict[tuple[str, str], Contract] = {}
-        for label, yc in years:
-            key = (yc.preset, yc.terms.model_dump_json())
+        groups: dict[tuple[str, str, str], list[str]] = {}
+        by_key: dict[tuple[str, str, str], Contract] = {}
+        for variant, label, yc in years:
+            key = (variant, yc.preset, yc.terms.model_dump_json())
             groups.setdefault(key, []).append(label)
             by_key[key] = yc
         for key, labels in groups.items():
             yc = by_key[key]
             sources = get_preset(yc.preset).sources if yc.preset != "custom" else {}
             span = labels[0] if len(labels) == 1 else f"{labels[0]}-{labels[-1]}"
+            span += f" ({key[0]})" if key[0] else ""
             for term, value in yc.terms.model_dump().items():
-                if yc.preset == "custom" or term in stated:
+                if yc.preset == "custom" or term in stated or any((key[0], int(y), term) in assumed
+                                                                   for y in labels if y.isdigit()):
                     confidence, source = "stated", "scenario file"
                 else:
                     confidence, source = sources.get(term, ("", "preset (no source recorded)"))

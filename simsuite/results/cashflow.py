@@ -50,7 +50,7 @@ from simsuite.contracts.mssp_cash import (
     recouped,
 )
 from simsuite.contracts.mssp_rules import is_low_revenue
-from simsuite.contracts.settlement_timing import Timing, settles, timing_of
+from simsuite.contracts.settlement_timing import Timing, settles, timing_key, timing_of
 from simsuite.errors import InputError
 from simsuite.formatting import money
 from simsuite.results.arrays import AgreementArrays
@@ -379,20 +379,19 @@ def contract_inputs(scenario: Scenario, arrays: AgreementArrays) -> list[Contrac
             name=contract.name, years=years, agreement_starts=starts, settlement=settlement, effort=effort,
             repayment_mechanism=arrays.repayment_mechanism[i], per_capita_savings=per_capita,
             national_per_capita=arrays.national_per_capita, person_years=n,
-            timing=timing_of(contract, stated) if settles(contract) else None, participates=settles(contract),
+            timing=timing_of(contract, stated.get(timing_key(contract))) if settles(contract) else None, participates=settles(contract),
             aip_quarterly=aip, prepaid_static=static, notes=tuple(notes)))
     return out
 
 
-def _stated(finance: Finance) -> Timing | None:
-    s = finance.settlement
-    if s is None:
-        return None
-    return Timing(notice_months=s.notice_months, savings_paid_months=s.savings_paid_months,
-                  loss_months_after_notice=3,
-                  source=f"finance.settlement: notice {s.notice_months} and shared savings paid "
-                         f"{s.savings_paid_months} months after the year ends; shared losses due 90 days after "
-                         "the notice [High: 42 CFR 425.605(e)(3)]")
+def _stated(finance: Finance) -> dict[str, Timing]:
+    """The settlement dates the scenario states, by program or family."""
+    return {key: Timing(notice_months=s.notice_months, savings_paid_months=s.savings_paid_months,
+                        loss_months_after_notice=3,
+                        source=f"finance.settlement.{key}: notice {s.notice_months} and shared savings paid "
+                               f"{s.savings_paid_months} months after the year ends; shared losses due 90 days "
+                               "after the notice (as 42 CFR 425.605(e)(3) for MSSP [INF for other programs])")
+            for key, s in (finance.settlement or {}).items()}
 
 
 def _aip_for(scenario: Scenario, contract: PathContract, arrays: AgreementArrays, i: int
@@ -627,8 +626,9 @@ def finance_notes(scenario: Scenario, inputs: list[ContractCash], grid: MonthGri
                  "fee-for-service included; start-up, operating costs and the repayment mechanism's fee under every "
                  "contract that settles; operating costs stop after the last performance year")
     if finance.repayment_mechanism_fee is not None:
-        lines.append(f"repayment mechanism: {finance.repayment_mechanism_fee:.2%} of its amount a year, paid each "
-                     "January it is held, to 12 months after the last two-sided year (42 CFR 425.204(f)(6)) "
+        lines.append(f"repayment mechanism or financial guarantee: {finance.repayment_mechanism_fee:.2%} of its "
+                     "amount a year, paid each January it is held, to 12 months after the last year that needs it "
+                     "(MSSP: 42 CFR 425.204(f)(6); LEAD's guarantee taken the same [INF]) "
                      "[finance.repayment_mechanism_fee]")
     if finance.advance_investment_payments is not None:
         lines.append("advance investment payments: $250,000 at the start of PY1 and 8 quarterly payments in PY1-2 "

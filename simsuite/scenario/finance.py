@@ -41,8 +41,8 @@ SCORE_BANDS: tuple[str, ...] = ("1-24", "25-34", "35-44", "45-54", "55-64", "65-
 
 
 class SettlementTiming(BaseModel):
-    """When a performance year's settlement moves cash (``finance.settlement``), in whole
-    months after the year ends (December = month 0: 8 means August of the next year).
+    """When a program's performance year settlement moves cash (``finance.settlement.<program>``),
+    in whole months after the year ends (December = month 0: 8 means August of the next year).
 
     Shared losses are due 90 days after the written notice (42 CFR 425.605(e)(3)), i.e.
     in the third month after the notice's month.
@@ -176,9 +176,12 @@ class Finance(BaseModel):
     discount_rate : float
         Yearly rate at which cash is discounted to 1 January of the first performance year
         (the organisation's cost of capital); required.
-    settlement : SettlementTiming or None
-        When settlements move cash, for every contract; None: each contract's program's
-        cited dates (MSSP: `simsuite.contracts.mssp_cash.MSSP_TIMING`).
+    settlement : dict of str to SettlementTiming, or None
+        When settlements move cash, keyed by program (a path's ``program``: ``mssp``,
+        ``lead``, ``commercial``) or family (a single-year contract's: ``corridor``,
+        ``shared_risk``, ...), so MSSP, LEAD and a commercial payer keep their own calendars.
+        A program not named keeps its cited dates (MSSP: `simsuite.contracts.mssp_cash.MSSP_TIMING`);
+        one with no cited dates must be named.
     startup, operating_costs : see their classes
     repayment_mechanism_fee : float or None
         Yearly cost of holding the repayment mechanism, a fraction of its amount (a letter
@@ -190,13 +193,22 @@ class Finance(BaseModel):
 
     model_config = _STRICT
     discount_rate: Annotated[float, Field(gt=-0.05, lt=0.5)]
-    settlement: SettlementTiming | None = None
+    settlement: dict[str, SettlementTiming] | None = None
     startup: Startup | None = None
     operating_costs: OperatingCosts = Field(default_factory=OperatingCosts)
     repayment_mechanism_fee: Annotated[float, Field(ge=0.0, le=0.5)] | None = None
     advance_investment_payments: AdvanceInvestmentPayments | None = None
     prepaid_shared_savings: PrepaidSharedSavings | None = None
     reserve: Reserve | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _settlement_by_program(cls, data: Any) -> Any:
+        given = data.get("settlement") if isinstance(data, dict) else None
+        if isinstance(given, dict) and set(given) & set(SettlementTiming.model_fields):
+            raise FieldProblem(("settlement",), "give the dates by program, as programs settle on their own calendars, "
+                                                "e.g. settlement: {lead: {notice_months: 8, savings_paid_months: 11}}")
+        return data
 
 
 def check_finance(finance: Finance, contracts: Sequence[Any], agreement_number: int, low_revenue_known: bool) -> None:
@@ -214,20 +226,28 @@ def check_finance(finance: Finance, contracts: Sequence[Any], agreement_number: 
         Whether the scenario states the low-revenue status or the participants' revenue.
     """
     from simsuite.contracts.mssp_cash import prepaid_ineligibility
-    from simsuite.contracts.settlement_timing import may_require_guarantee, settles, timing_key, timing_of
+    from simsuite.contracts.settlement_timing import required_guarantee, settles, timing_key, timing_of
 
+    stated = finance.settlement or {}
+    keys = {timing_key(c) for c in contracts if settles(c)}
+    for key in stated:
+        if key not in keys:
+            raise FieldProblem(("finance", "settlement", key),
+                               f"no contract of this scenario settles under '{key}'; the keys are the programs or "
+                               f"families of its contracts: {', '.join(sorted(keys)) or 'none'}")
     for i, contract in enumerate(contracts):
-        if settles(contract) and finance.settlement is None and timing_of(contract) is None:
-            raise FieldProblem(("finance", "settlement"),
-                               f"no source simsuite holds gives the dates when '{timing_key(contract)}' settlements "
-                               f"are paid (contracts[{i}] '{contract.name}'); give finance.settlement: "
-                               "{notice_months: ..., savings_paid_months: ...} (months after the year ends)")
-        if finance.repayment_mechanism_fee is None and may_require_guarantee(contract):
+        key = timing_key(contract)
+        if settles(contract) and key not in stated and timing_of(contract) is None:
+            raise FieldProblem(("finance", "settlement", key),
+                               f"no source simsuite holds gives the dates when '{key}' settlements are paid "
+                               f"(contracts[{i}] '{contract.name}'); give them: {{notice_months: ..., "
+                               "savings_paid_months: ...}} (months after the year ends)")
+        rule = required_guarantee(contract)
+        if finance.repayment_mechanism_fee is None and rule is not None:
             raise FieldProblem(("finance", "repayment_mechanism_fee"),
-                               f"contracts[{i}] '{contract.name}' has two-sided years and must hold a repayment "
-                               "mechanism (42 CFR 425.204(f)); give its yearly cost as a fraction of its amount "
-                               "(no letter-of-credit fee was found in any source simsuite holds; one surety broker "
-                               "quotes premiums of 1-10%)")
+                               f"contracts[{i}] '{contract.name}' {rule}; give its yearly cost as a fraction of its "
+                               "amount (no letter-of-credit fee was found in any source simsuite holds; one surety "
+                               "broker quotes premiums of 1-10%)")
     if finance.advance_investment_payments is not None and not low_revenue_known:
         raise FieldProblem(("assumptions", "participant_revenue_to_benchmark"),
                            "advance investment payments go to low-revenue ACOs only (42 CFR 425.630(b)(4)); give "
