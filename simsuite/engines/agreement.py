@@ -34,6 +34,7 @@ from simsuite.kernels.streams import YEAR_SPAN, Stream, episode_stream, year_key
 from simsuite.kernels.threads import numba_threads
 from simsuite.model.dynamics import YearFactors, risk_ratios, year_factors
 from simsuite.model.factors import effort_cost
+from simsuite.model.variance import spread_note
 from simsuite.results.arrays import AgreementArrays
 from simsuite.scenario.load import Scenario
 
@@ -189,7 +190,8 @@ def _rule_notes(scenario: Scenario, by_year: list[SettlementInputs]) -> tuple[st
             if isinstance(contract, PathContract):
                 year_contract = contract.plan.contracts[p]
                 lines += year_contract.spec.notes(year_contract.terms, inputs.expected_year(year_contract))
-    return merge_years(lines)
+    spread = spread_note(scenario.spec, scenario.n_beneficiaries)
+    return merge_years(lines) + (() if spread is None else (spread,))
 
 
 def merge_years(lines: list[str]) -> tuple[str, ...]:

@@ -25,7 +25,7 @@ from simsuite.model.episode_costs import EpisodePricing
 from simsuite.model.factors import alternative_draws, effort_cost, quality_scores, simulation_factors
 from simsuite.model.population import PanelArrays
 from simsuite.model.resampled_costs import BootstrapPanel
-from simsuite.model.variance import systemic_sd
+from simsuite.model.variance import spread_note, systemic_sd
 from simsuite.results.arrays import AgreementArrays, SimulationArrays
 from simsuite.scenario.load import Scenario
 
@@ -214,7 +214,7 @@ def simulate_year(scenario: Scenario, options: RunOptions,
         quality_score=quality,
         exceeds_guarantee=np.vstack(exceeds),
         guarantee=guarantees,
-        rules=inputs.rule_notes(),
+        rules=inputs.rule_notes() + _spread(scenario, panel.size),
     )
 
 
@@ -241,3 +241,8 @@ def run(scenario: Scenario, options: RunOptions | None = None,
     from simsuite.results.dataset import assemble_any  # xarray loads after the simulation, not before
 
     return assemble_any(scenario, options.seed, arrays)
+
+
+def _spread(scenario: Scenario, beneficiaries: int) -> tuple[str, ...]:
+    note = spread_note(scenario.spec, beneficiaries)
+    return () if note is None else (note,)

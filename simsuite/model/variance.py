@@ -86,6 +86,32 @@ def one_year_systemic_sd(beneficiaries: int, year_of_agreement: int) -> float:
     return math.sqrt(max(variance_pp, 0.0)) / 100.0
 
 
+#: The smallest ACOs the fit saw: MSSP's minimum (42 CFR 425.110(a)); the smallest size band's median is 6,050.
+FITTED_MIN_BENEFICIARIES = 5000
+
+
+def spread_note(spec: ScenarioSpec, beneficiaries: int) -> str | None:
+    """The run header's line on the calibrated spread a run takes by default, or None when the
+    scenario states every systemic part itself: a default fitted to MSSP ACOs must never apply
+    unsaid, least of all to a smaller panel or another family (docs/variance.md)."""
+    source = "calibrated to CMS's MSSP results PY2013-2021, docs/variance.md"
+    outside = (f"; extrapolated below the {FITTED_MIN_BENEFICIARIES:,} beneficiaries of the smallest ACOs fitted"
+               if beneficiaries < FITTED_MIN_BENEFICIARIES else "")
+    if spec.horizon is None:
+        if spec.assumptions.systemic_sd is not None:
+            return None
+        return (f"spread: systemic factor log-sd {systemic_sd(spec, beneficiaries):.3f} on the panel's spending "
+                f"beyond claims noise ({source}; assumptions.systemic_sd overrides){outside}")
+    parts = []
+    if spec.organisation.performance_sd is None:
+        parts.append(f"organisation performance log-sd {performance_sd(spec, beneficiaries):.3f}")
+    if "national_sd" not in spec.trends.model_fields_set:
+        parts.append(f"national trend log-sd {spec.trends.national_sd:.3f}")
+    if not parts:
+        return None
+    return f"spread: {', '.join(parts)} for {beneficiaries:,} beneficiaries ({source}; organisation and trends override){outside}"
+
+
 def systemic_sd(spec: ScenarioSpec, beneficiaries: int) -> float:
     """A one-year scenario's systemic log-sd: ``assumptions.systemic_sd``, or the calibrated
     default for its size and year of the agreement (`one_year_systemic_sd`)."""

@@ -161,7 +161,8 @@ class OrganisationDynamics(BaseModel):
     Attributes
     ----------
     effort_start : int or None
-        First calendar year of the savings effort (default: the first performance year).
+        First calendar year of the savings effort (default: the first performance year; for a
+        renewing ACO, ``agreement_number`` >= 2, BY1, since its benchmark years follow years of saving).
     ramp_years : int
         Years to reach the full saving (1 = at once).
     performance_sd : float or None

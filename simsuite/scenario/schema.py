@@ -188,8 +188,8 @@ class Assumptions(BaseModel):
     benchmark_trend_sd: Annotated[float, Field(ge=0.0, le=0.5)] = 0.0
     trend_correlation: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.0
     # Log-sd of one factor per simulation on the panel's spending beyond its claims noise (a one-year run):
-    # where its benchmark lands, the organisation's drift since the benchmark years, the ACPT's national
-    # part. None: the calibrated default for the panel's size and year of the agreement (fitted to CMS's
+    # where its benchmark lands and the organisation's drift since the benchmark years (not the national
+    # trend: cost_trend_sd and benchmark_trend_sd carry that). None: the calibrated default for the panel's size and year of the agreement (fitted to CMS's
     # MSSP results, simsuite.model.variance); 0: claims noise only. A horizon has its own parts.
     systemic_sd: Annotated[float, Field(ge=0.0, le=0.5)] | None = None
     care_management_pmpm: Annotated[float, Field(ge=0.0, le=10_000.0)] = 0.0

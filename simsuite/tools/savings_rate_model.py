@@ -140,7 +140,6 @@ def claims_part(world: str, simulations: int, seed: int, threads: int | None = N
     options = RunOptions(simulations=simulations, seed=seed, threads=threads)
     draws = draw_agreement(scenario, options)
     arrays = settle_agreement(scenario, draws, options)
-    arrays = settle_agreement(scenario, draws, options)
     sr = _observed(scenario, arrays)
     spent = (arrays.expenditure[0] / arrays.expenditure[0].mean(axis=0))[:, :sr.shape[1]]
     return ClaimsPart(covariance=np.cov(sr, rowvar=False), one_year=1.0e4 * spent.var(axis=0, ddof=1),
