@@ -24,7 +24,8 @@ class Stream(IntEnum):
 
 #: Draws of a multi-year run are keyed by calendar year, counted from `YEAR_ORIGIN`, so that
 #: the same year draws the same numbers whatever the horizon around it (one agreement or two,
-#: early renewal or not): comparisons of horizons keep their common random numbers.
+#: early renewal or not, from the same first agreement start): comparisons of horizons keep their
+#: common random numbers.
 YEAR_ORIGIN = 2000
 #: Years a multi-year draw index can hold (2000-2063; a horizon covers 2010-2060 at most).
 YEAR_SPAN = 64
