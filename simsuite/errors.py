@@ -43,6 +43,30 @@ class InputError(SimsuiteError):
         return one_line(text)
 
 
+class NonFiniteResult(SimsuiteError):
+    """A result simsuite would report is NaN or infinite: nothing is reported instead.
+
+    Parameters
+    ----------
+    source : str
+        The scenario file the run read.
+    contract : str
+        The contract whose result is not finite.
+    measure : str
+        The measure (e.g. ``mean``, ``VaR95``; with the variable and any other coordinate,
+        e.g. ``summary_by_year[2027] mean``).
+    value : float
+        The value found (NaN or +-inf).
+    """
+
+    def __init__(self, source: str, contract: str, measure: str, value: float):
+        self.source, self.contract, self.measure, self.value = source, contract, measure, value
+        super().__init__(one_line(
+            f"{source}: contract '{contract}': {measure} is {value}, not a number simsuite can report; no "
+            "result was written (this is a bug or an input beyond the model's range: please report it with "
+            "the scenario)"))
+
+
 def one_line(text: str) -> str:
     """``text`` with control characters escaped (``\\n``), so a message stays on one line
     whatever names or values a file put into it."""
