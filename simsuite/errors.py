@@ -37,6 +37,10 @@ class InputError(SimsuiteError):
         self.line = line
         super().__init__(self._format())
 
+    def __reduce__(self) -> tuple:
+        # Pickled by its arguments (a Dask worker's error reaches the client whole).
+        return type(self), (self.source, self.field, self.problem, self.line)
+
     def _format(self) -> str:
         where = self.source if self.line is None else f"{self.source}:{self.line}"
         text = f"{where}: {self.field}: {self.problem}" if self.field else f"{where}: {self.problem}"
@@ -66,6 +70,10 @@ class NonFiniteResult(SimsuiteError):
             "result was written (this is a bug or an input beyond the model's range: please report it with "
             "the scenario)"))
 
+    def __reduce__(self) -> tuple:
+        # Pickled by its arguments (a Dask worker's error reaches the client whole).
+        return type(self), (self.source, self.contract, self.measure, self.value)
+
 
 def one_line(text: str) -> str:
     """``text`` with control characters escaped (``\\n``), so a message stays on one line
@@ -91,6 +99,9 @@ class FieldProblem(SimsuiteError, ValueError):
         self.loc = tuple(loc)
         self.problem = problem
         super().__init__(f"{'.'.join(map(str, self.loc))}: {problem}")
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.loc, self.problem)
 
 
 def located_problem(err: Mapping[str, Any]) -> tuple[tuple, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import math
+import pickle
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ from test_scenario_fuzz import BASE
 
 from simsuite.cli.app import main
 from simsuite.engines.montecarlo import run
-from simsuite.errors import NonFiniteResult
+from simsuite.errors import FieldProblem, InputError, NonFiniteResult
 from simsuite.model.factors import BETA_NORMAL_PRECISION, beta_parameters, quality_quantile, quality_scores
 from simsuite.results import dataset
 from simsuite.results.cashflow import FINANCE_MEASURES
@@ -154,3 +155,13 @@ def test_the_cli_refuses_a_non_finite_result_in_one_line_and_writes_nothing(smal
     assert lines[0].startswith(f"simsuite: {small_scenario}: contract 'mssp-basic-e': VaR95 is inf")
     assert "expected result" not in captured.out  # no table printed either
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_one_line_errors_cross_a_process_boundary_whole():
+    """A Dask worker's error is pickled to the client: it must come back as the same type
+    with the same line (they used to fail to unpickle: their __init__ takes more arguments
+    than the message)."""
+    for error in (NonFiniteResult("s.yaml", "BASIC E", "mean", math.nan), InputError("s.yaml", "finance.x", "bad", 4),
+                  FieldProblem(("overrides", "msr"), "bad")):
+        back = pickle.loads(pickle.dumps(error))
+        assert type(back) is type(error) and str(back) == str(error)
