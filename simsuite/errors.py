@@ -37,10 +37,42 @@ class InputError(SimsuiteError):
         self.line = line
         super().__init__(self._format())
 
+    def __reduce__(self) -> tuple:
+        # Pickled by its arguments (a Dask worker's error reaches the client whole).
+        return type(self), (self.source, self.field, self.problem, self.line)
+
     def _format(self) -> str:
         where = self.source if self.line is None else f"{self.source}:{self.line}"
         text = f"{where}: {self.field}: {self.problem}" if self.field else f"{where}: {self.problem}"
         return one_line(text)
+
+
+class NonFiniteResult(SimsuiteError):
+    """A result simsuite would report is NaN or infinite: nothing is reported instead.
+
+    Parameters
+    ----------
+    source : str
+        The scenario file the run read.
+    contract : str
+        The contract whose result is not finite.
+    measure : str
+        The measure (e.g. ``mean``, ``VaR95``; with the variable and any other coordinate,
+        e.g. ``summary_by_year[2027] mean``).
+    value : float
+        The value found (NaN or +-inf).
+    """
+
+    def __init__(self, source: str, contract: str, measure: str, value: float):
+        self.source, self.contract, self.measure, self.value = source, contract, measure, value
+        super().__init__(one_line(
+            f"{source}: contract '{contract}': {measure} is {value}, not a number simsuite can report; no "
+            "result was written (this is a bug or an input beyond the model's range: please report it with "
+            "the scenario)"))
+
+    def __reduce__(self) -> tuple:
+        # Pickled by its arguments (a Dask worker's error reaches the client whole).
+        return type(self), (self.source, self.contract, self.measure, self.value)
 
 
 def one_line(text: str) -> str:
@@ -67,6 +99,9 @@ class FieldProblem(SimsuiteError, ValueError):
         self.loc = tuple(loc)
         self.problem = problem
         super().__init__(f"{'.'.join(map(str, self.loc))}: {problem}")
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.loc, self.problem)
 
 
 def located_problem(err: Mapping[str, Any]) -> tuple[tuple, str]:

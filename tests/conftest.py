@@ -6,16 +6,23 @@ fixtures without editing them.
 Markers: ``slow`` marks tests that take more than a few seconds (statistical checks,
 end-to-end runs through the console entry point, notebooks). ``pytest -m "not slow"``
 is the quick loop while editing; CI runs everything.
+
+Hypothesis profiles (docs/testing.md, "Deterministic CI and fuzzing"): ``ci`` is loaded for
+every run, so the README's test command (and ``.ci/run``) tries the same examples on every
+run of a commit and passes or fails the same way; ``pytest --hypothesis-profile=fuzz``
+explores new examples, many more of them.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from simsuite.contracts import FAMILIES, all_presets
 
@@ -26,6 +33,17 @@ EXAMPLES = sorted((ROOT / "scenarios").glob("*.yaml"))
 
 # The independent reference implementations (tests/oracles) import as `oracles`.
 sys.path.insert(0, str(TESTS))
+
+# Derandomized: the examples are drawn from a seed made from each test's source, so they change
+# only with the test (or the hypothesis version); no database of earlier failures is replayed.
+settings.register_profile("ci", derandomize=True, database=None, max_examples=250, deadline=None,
+                          print_blob=True)
+# Exploratory: a fresh random seed each run, 20 times the examples; failures are saved in
+# .hypothesis/ and replayed first on the next fuzz run until fixed.
+settings.register_profile("fuzz", derandomize=False, max_examples=5000, deadline=None, print_blob=True)
+# Loaded here, before the tests are collected; `--hypothesis-profile` (applied later, by the
+# hypothesis plugin) replaces it.
+settings.load_profile("ci")
 
 
 @pytest.fixture(params=sorted(FAMILIES))
@@ -59,6 +77,14 @@ def simsuite_executable() -> str:
     if found is None:
         pytest.fail("the simsuite console script is not installed (pip install -e .)")
     return found
+
+
+def run_simsuite(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run the installed ``simsuite`` console script with ``args`` in folder ``cwd``, as a
+    user would (output captured as text). Through the entry point, not ``cli.main``: a
+    command unregistered from the CLI, or a module that fails to import, fails here."""
+    return subprocess.run([simsuite_executable(), *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout)
 
 
 @pytest.fixture

@@ -218,11 +218,10 @@ def test_scenario_defaults_read_the_shipped_shape():
 
 
 def test_calibrate_command_prints_table_and_writes_figure(tmp_path):
-    from click.testing import CliRunner
+    # Through the installed console script, so the command's registration is tested too.
+    from conftest import run_simsuite
 
-    from simsuite.cli.calibrate import calibrate
-
-    res = CliRunner().invoke(calibrate, ["--out", str(tmp_path)])
-    assert res.exit_code == 0, res.output
-    assert "published" in res.output and "14.9%" in res.output
+    res = run_simsuite("calibrate", "--out", str(tmp_path), cwd=tmp_path)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "published" in res.stdout and "14.9%" in res.stdout
     assert (tmp_path / "concentration.png").stat().st_size > 10_000

@@ -309,27 +309,24 @@ def test_systemic_mixture_of_a_point_mass_is_the_lognormal():
 
 @pytest.mark.slow
 def test_calibrate_variance_command_prints_both_samples_and_writes_the_figure(tmp_path):
-    from click.testing import CliRunner
+    # Through the installed console script, so the subcommand's registration is tested too.
+    from conftest import run_simsuite
 
-    from simsuite.cli.calibrate import calibrate
-
-    res = CliRunner().invoke(calibrate, ["variance", "--sims", "200", "--systemic-sims", "300", "--bootstrap", "20",
-                                         "--out", str(tmp_path)])
-    assert res.exit_code == 0, res.output
-    assert "In sample, PY2013-2021" in res.output and "Out of sample, PY2022-2024" in res.output
-    assert "within tolerance" in res.output and "6,050" in res.output
+    res = run_simsuite("calibrate", "variance", "--sims", "200", "--systemic-sims", "300", "--bootstrap", "20",
+                       "--out", str(tmp_path), cwd=tmp_path)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "In sample, PY2013-2021" in res.stdout and "Out of sample, PY2022-2024" in res.stdout
+    assert "within tolerance" in res.stdout and "6,050" in res.stdout
     assert (tmp_path / "variance_fit.png").stat().st_size > 10_000
 
 
-def test_calibrate_variance_refuses_to_write_without_standard_errors_and_mixed_options():
-    from click.testing import CliRunner
+def test_calibrate_variance_refuses_to_write_without_standard_errors_and_mixed_options(tmp_path):
+    from conftest import run_simsuite
 
-    from simsuite.cli.calibrate import calibrate
-
-    res = CliRunner().invoke(calibrate, ["variance", "--write", "--bootstrap", "0"])
-    assert res.exit_code == 2 and "--bootstrap 100" in res.output
-    res = CliRunner().invoke(calibrate, ["--zero-share", "0.1", "variance"])
-    assert res.exit_code == 2 and "belongs to the cost-model fit" in res.output
+    res = run_simsuite("calibrate", "variance", "--write", "--bootstrap", "0", cwd=tmp_path)
+    assert res.returncode == 2 and "--bootstrap 100" in res.stderr and "Traceback" not in res.stderr
+    res = run_simsuite("calibrate", "--zero-share", "0.1", "variance", cwd=tmp_path)
+    assert res.returncode == 2 and "belongs to the cost-model fit" in res.stderr and "Traceback" not in res.stderr
 
 
 @pytest.mark.slow

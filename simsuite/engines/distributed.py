@@ -339,7 +339,7 @@ class ZarrResults:
         import numpy as np
         import xarray as xr
 
-        from simsuite.results.dataset import exceedance
+        from simsuite.results.dataset import check_finite, exceedance
         from simsuite.results.risk import MEASURES, summarize
 
         if self.group is None or self.written != self.options.simulations:
@@ -353,6 +353,11 @@ class ZarrResults:
             v, e = summarize(self.group["net"][i, :], self.group["gain_shared"][i, :])
             values[i] = [v[m] for m in MEASURES]
             errors[i] = [e[m] for m in MEASURES]
+        # The guard every engine applies (the caller removes the temporary store).
+        check_finite(xr.Dataset({"summary": (("contract", "measure"), values),
+                                 "summary_se": (("contract", "measure"), errors)},
+                                coords={"contract": [c.name for c in self.scenario.contracts], "measure": list(MEASURES)},
+                                attrs={"scenario_source": self.scenario.source}))
         self.group["summary"][...] = values
         self.group["summary_se"][...] = errors
         # Benchmark mean from per-chunk sums added in simulation order (not completion

@@ -38,11 +38,63 @@ import xarray as xr
 
 from simsuite import __version__
 from simsuite.contracts import PathContract
+from simsuite.errors import NonFiniteResult
 from simsuite.results.arrays import AgreementArrays, SimulationArrays
 from simsuite.results.risk import MEASURES, summarize
 from simsuite.scenario.load import Scenario
 
 SIGN_CONVENTION = "positive = money to the provider; risk measures on loss = -net"
+
+
+#: The summaries a user reads, each with how an error names one of its values and the
+#: measures that may be NaN by meaning: the median payback year when the median simulation
+#: does not pay back within the horizon (shown "not within the horizon") and its error. A
+#: contract without a financial guarantee has NaN in ``guarantee`` and
+#: ``p_owed_exceeds_guarantee``, and FFS a NaN ``benchmark``; those are not summaries and
+#: are not checked.
+CHECKED_SUMMARIES: dict[str, tuple[str, frozenset[str]]] = {
+    "summary": ("{}", frozenset()),
+    "summary_se": ("the standard error of {}", frozenset()),
+    "summary_error": ("the exact method's error estimate of {}", frozenset()),
+    "summary_by_year": ("{}", frozenset()),
+    "summary_by_year_se": ("the standard error of {}", frozenset()),
+    "finance_summary": ("{}", frozenset({"payback_year"})),
+    "finance_summary_se": ("the standard error of {}", frozenset({"payback_year"})),
+}
+
+
+def check_finite(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` unchanged if every summary of `CHECKED_SUMMARIES` in it is finite.
+
+    Every engine calls this where its results Dataset is assembled, before anything is
+    written, so that no NaN or infinity reaches a table, a file or a report.
+
+    Raises
+    ------
+    NonFiniteResult
+        Naming the scenario, the first contract and the measure (with its year, if any)
+        whose value is NaN or infinite.
+    """
+    source = str(ds.attrs.get("scenario_source", "scenario"))
+    for name, (label, may_be_nan) in CHECKED_SUMMARIES.items():
+        if name not in ds:
+            continue
+        var = ds[name]
+        measure_dim = var.dims[-1]
+        bad = ~np.isfinite(var.values)
+        if may_be_nan:
+            exempt = np.isin(var[measure_dim].values, list(may_be_nan))
+            bad &= ~exempt  # broadcast along the last (measure) dimension
+        if not bad.any():
+            continue
+        where = tuple(int(i[0]) for i in np.nonzero(bad))
+        at = {d: var[d].values[i] for d, i in zip(var.dims, where)}
+        measure = label.format(at[measure_dim])
+        others = [f"{d} {at[d]}" for d in var.dims if d not in ("contract", measure_dim)]
+        if others:
+            measure += f" ({', '.join(others)})"
+        raise NonFiniteResult(source, str(at["contract"]), measure, float(var.values[where]))
+    return ds
 
 
 def measure_row(values: dict[str, float]) -> list[float]:
@@ -169,7 +221,7 @@ def exact_dataset(scenario: Scenario, values: np.ndarray, errors: np.ndarray, be
     diagnostics and settings, to which the provenance is added.
     """
     spec = scenario.spec
-    return xr.Dataset(
+    ds = xr.Dataset(
         data_vars={
             "summary": (("contract", "measure"), values,
                         {"long_name": "risk summary (money in USD, probabilities as fractions)"}),
@@ -192,6 +244,7 @@ def exact_dataset(scenario: Scenario, values: np.ndarray, errors: np.ndarray, be
             "sign_convention": SIGN_CONVENTION,
         },
     )
+    return check_finite(ds)
 
 
 def sweep_dataset(scenario: Scenario, param_path: str, values: Sequence[Any], seed: int, simulations: int,
@@ -365,7 +418,7 @@ def assemble_years(scenario: Scenario, seed: int, arrays: AgreementArrays) -> xr
 
 
 def assemble_any(scenario: Scenario, seed: int, arrays: SimulationArrays | AgreementArrays) -> xr.Dataset:
-    """`assemble` for a one-year run, `assemble_years` for a multi-year one."""
-    if isinstance(arrays, AgreementArrays):
-        return assemble_years(scenario, seed, arrays)
-    return assemble(scenario, seed, arrays)
+    """`assemble` for a one-year run, `assemble_years` for a multi-year one, checked by `check_finite`."""
+    ds = assemble_years(scenario, seed, arrays) if isinstance(arrays, AgreementArrays) else \
+        assemble(scenario, seed, arrays)
+    return check_finite(ds)
