@@ -118,9 +118,14 @@ SMALL_PANEL_SIMS = 400_000
 
 
 @pytest.fixture(scope="module")
-def small_panel():
+def small_exact():
     sc = scenario(3000)
-    exact = run_exact(sc, bands_per_cohort=32, log2_buckets=18)
+    return sc, run_exact(sc, bands_per_cohort=32, log2_buckets=18)
+
+
+@pytest.fixture(scope="module")
+def small_panel(small_exact):
+    sc, exact = small_exact
     mc = simsuite.run(sc, simsuite.RunOptions(simulations=SMALL_PANEL_SIMS, seed=11))
     return sc, exact, mc
 
@@ -157,10 +162,10 @@ def test_exact_moments_agree_with_closed_form():
     assert a.model_mean == pytest.approx(panel.expected_total(caps, 0.99), rel=1e-12)
 
 
-def test_systemic_factor_moments_agree_with_closed_form(small_panel):
+def test_systemic_factor_moments_agree_with_closed_form(small_exact):
     """With the one-year systemic factor (the default): the mixture's moments are the product's,
     ``E[f T] = E[T]`` and ``Var[f T] = exp(s^2) (Var T + E[T]^2) - E[T]^2``."""
-    sc, exact, _ = small_panel
+    sc, exact = small_exact
     a = checks_of(exact, P99)
     s = systemic_sd(sc.spec, 3000)
     assert a.systemic_sd == pytest.approx(s) and s > 0.02
@@ -185,8 +190,8 @@ def test_monte_carlo_agrees_with_exact(small_panel, contract, measure):
     assert ok, detail
 
 
-def test_ffs_is_exactly_zero(small_panel):
-    _, exact, _ = small_panel
+def test_ffs_is_exactly_zero(small_exact):
+    _, exact = small_exact
     assert np.all(exact["summary"].sel(contract="ffs").values == 0.0)
 
 
@@ -468,6 +473,7 @@ def test_monte_carlo_agrees_with_exact_for_panel_families(family_panel, contract
     assert ok, detail
 
 
+@pytest.mark.slow
 def test_control_totals_agree_with_their_closed_forms(small_panel, family_panel):
     for (_, exact, mc), contract, total in ((small_panel, "BASIC E", P99),
                                              (family_panel, "REACH Professional", UNCAPPED_TOTAL)):
