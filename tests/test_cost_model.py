@@ -49,31 +49,40 @@ def panel():
 # ---- the published facts ------------------------------------------------------------------
 
 
-def test_default_concentration_within_two_points_of_published():
+# The shipped fit misses the published shares by at most 0.67 points (the top 1%; the README
+# states "within 0.7 points"); a fit noticeably worse than that fails.
+CONCENTRATION_TOLERANCE = 0.008
+
+
+def test_default_concentration_within_0_8_points_of_published():
     model = model_top_shares(default_shape(), q=list(PUBLISHED_SHARES))
     published = np.array(list(PUBLISHED_SHARES.values()))
-    assert np.all(np.abs(model - published) <= 0.02), 100 * (model - published)
+    assert np.all(np.abs(model - published) <= CONCENTRATION_TOLERANCE), 100 * (model - published)
 
 
 def test_the_concentration_check_can_fail():
-    # The previous default (a single lognormal, sigma 1.25, elasticity 1) misses the top 20%
-    # by more than 2 points: the check above is not vacuous.
+    # The previous default (a single lognormal, sigma 1.25, elasticity 1) misses the top 1%
+    # by 7.2 points: the check above is not vacuous.
     legacy = {"zero_share": 0.10, "tail_weight": 0.0, "body_sigma": 1.25, "tail_sigma": 1.0,
               "tail_mean_ratio": 1.0, "risk_elasticity": 1.0}
     model = model_top_shares(legacy, q=list(PUBLISHED_SHARES))
-    assert np.max(np.abs(model - np.array(list(PUBLISHED_SHARES.values())))) > 0.02
+    assert np.max(np.abs(model - np.array(list(PUBLISHED_SHARES.values())))) > CONCENTRATION_TOLERANCE
 
 
-def test_means_by_type_within_one_percent_of_cms_2018(panel):
+def test_means_by_type_match_cms_2018(panel):
     spec = _scenario().spec
     trend = (1.0 + spec.cost_model.annual_trend) ** (spec.performance_year - spec.cost_model.mean_cost_year)
     for t, model in zip(panel.cohorts, panel.models):
-        # The closed-form mean of the type (risk scores mixed in), un-trended to 2018.
-        assert model.national().mean() / trend == pytest.approx(PUBLISHED_MEANS_2018[t], rel=0.01)
-        # The panel's own beneficiaries (evenly spaced risk-score quantiles) have that mean too.
+        # The closed-form mean of the type (risk scores mixed in), un-trended to 2018: the
+        # calibration matches the published whole-dollar means to within 2.5e-5 (rounding to a
+        # dollar alone is up to 5e-5 of the aged/non-dual mean).
+        assert model.national().mean() / trend == pytest.approx(PUBLISHED_MEANS_2018[t], rel=1e-4)
+        # The panel's own beneficiaries (risk scores at n evenly spaced quantiles) have that mean
+        # up to the quantile rule's error, which falls as 1/n: measured 0.04/n to 0.12/n here
+        # (1.6e-3 for the 42 ESRD beneficiaries, 4e-5 for the 3,022 aged/non-dual).
         lo, hi = panel.cohort_start[panel.cohorts.index(t)], panel.cohort_start[panel.cohorts.index(t) + 1]
         mean = expected_capped_cost(panel.log_mean_expected[lo:hi], model.severity, model.zero_share, math.inf)
-        assert mean.mean() / trend == pytest.approx(PUBLISHED_MEANS_2018[t], rel=0.01)
+        assert mean.mean() / trend == pytest.approx(PUBLISHED_MEANS_2018[t], rel=0.15 / (hi - lo))
 
 
 # ---- sampling with the kernel's transform ---------------------------------------------------

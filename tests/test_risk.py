@@ -42,8 +42,12 @@ def test_normal_sample_measures_and_errors():
         assert abs(v[k] - x) < 4 * e[k] + 1e-12, k
     # the standard errors have the right size (sd / sqrt(n) for the mean)
     assert e["mean"] == pytest.approx(sigma / math.sqrt(n), rel=0.01)
-    # VaR95 se of a normal: sqrt(p(1-p)/n) / pdf(z)
-    assert e["VaR95"] == pytest.approx(sigma * math.sqrt(0.95 * 0.05 / n) / stats.norm.pdf(z95), rel=0.15)
+    # VaR95 se of a normal: sqrt(p(1-p)/n) / pdf(z). The estimate reads the density from the
+    # spacing of about 2 n h order statistics (Hall-Sheather h = 0.0029 here), so it is itself
+    # noisy by about 1 / sqrt(2 n h) = 2.1% (measured: 1.6% over 20 seeds): 4 of those.
+    h = n ** (-1 / 3) * 1.96 ** (2 / 3) * (1.5 * stats.norm.pdf(z95) ** 2 / (2 * z95**2 + 1)) ** (1 / 3)
+    assert e["VaR95"] == pytest.approx(sigma * math.sqrt(0.95 * 0.05 / n) / stats.norm.pdf(z95),
+                                       rel=4 / math.sqrt(2 * n * h))
 
 
 def test_constant_result_has_zero_risk_and_no_negative_zero():

@@ -115,5 +115,10 @@ def test_var_error_ignores_an_atom_at_the_edge_of_its_window():
     n = 20_000
     net = -_corridor(rng.standard_normal(n))
     _, e = summarize(net, net > 0)
-    expected = math.sqrt(0.95 * 0.05 / n) / stats.norm.pdf(stats.norm.ppf(0.95))
-    assert e["VaR95"] == pytest.approx(expected, rel=0.25)
+    z95 = stats.norm.ppf(0.95)
+    expected = math.sqrt(0.95 * 0.05 / n) / stats.norm.pdf(z95)
+    # The SE's own noise is about 1 / sqrt(2 n h) = 5.7% (the spacing of 2 n h order statistics,
+    # Hall-Sheather h = 0.0078; measured 5.3% over 15 seeds): 4 of those, 23%, still tells the
+    # right SE from the one read off the jump.
+    h = n ** (-1 / 3) * 1.96 ** (2 / 3) * (1.5 * stats.norm.pdf(z95) ** 2 / (2 * z95**2 + 1)) ** (1 / 3)
+    assert e["VaR95"] == pytest.approx(expected, rel=4 / math.sqrt(2 * n * h))
