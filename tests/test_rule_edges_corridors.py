@@ -86,3 +86,30 @@ def test_check_asks_for_the_2019_risk_score_only_when_the_cap_needs_it():
     check(capped, SimpleNamespace(benchmark_risk_score=True, risk_score_2019=1.05))
     check(capped, SimpleNamespace(benchmark_risk_score=False, risk_score_2019=None))
     check(CorridorTerms(bands=BANDS), SimpleNamespace(benchmark_risk_score=True, risk_score_2019=None))
+
+
+@pytest.mark.parametrize("bands, loc, problem", [
+    ([], ("bands",), "needs at least one band [low, high, share]"),
+    ([(0.01, None, 1.0)], ("bands", 0), "the first band must start at 0 (starts at 0.01)"),
+    ([(0.0, None, 1.0), (0.05, None, 0.5)], ("bands", 0), "only the last band may be open-ended (high: null)"),
+    ([(0.0, 0.05, 1.0), (0.05, 0.05, 0.5), (0.05, None, 0.0)], ("bands", 1), "band [0.05, 0.05) is empty or reversed"),
+    ([(0.0, 0.05, 1.0), (0.04, None, 0.5)], ("bands", 1), "band starting at 0.04 overlaps the band [0.0, 0.05)"),
+    ([(0.0, 0.05, 1.0), (0.06, None, 0.5)], ("bands", 1), "gap between 0.05 and 0.06: bands must be contiguous"),
+    ([(0.0, 0.05, 1.0), (0.05, 0.10, 0.5)], ("bands", 1), "the last band must be open-ended (high: null)"),
+])
+def test_band_refusals_name_the_band_and_the_problem(bands, loc, problem):
+    from simsuite.contracts.corridors import check_bands
+    from simsuite.errors import FieldProblem
+
+    with pytest.raises(FieldProblem) as exc:
+        check_bands(bands, "bands")
+    assert exc.value.loc == loc and exc.value.problem == problem
+
+
+def test_gain_flag_is_a_positive_result_after_the_withhold():
+    # s = B - X: $0.50 saved is a shared gain; exactly B is not.
+    t = CorridorTerms(bands=BANDS)
+    x = np.array([B - 0.5, B])
+    panel = PanelYear(n_beneficiaries=10_000, benchmark=np.full(2, B), expenditure=x,
+                      quality_score=np.ones(2), raw=x, capped={}, expected={})
+    assert settle(t, panel).gain_shared.tolist() == [True, False]

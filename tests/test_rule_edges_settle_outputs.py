@@ -94,3 +94,14 @@ def test_settle_gross_savings_is_zero_below_the_msr_and_the_saving_above_it(sett
     r = settled["above msr"]
     assert r["gross_savings"] == 3_000_000.0 and r["sharing_rate"] == 0.5
     assert r["net"] == pytest.approx(1_470_000.0, abs=1e-6)
+
+
+def test_reference_transcription_defaults_are_quality_met_and_not_low_revenue():
+    from simsuite.contracts.shared_savings import reference_settlement
+
+    # Defaults: standard met, not low revenue. 3 % savings >= MSR 2 %: 0.98 x 0.50 x $3M = $1,470,000.
+    assert reference_settlement(basic_e(), B, 97_000_000.0, 10_000, 0.9) == pytest.approx(1_470_000.0, rel=1e-12)
+    # 1 % savings below the MSR: nothing unless low revenue is said (then 0.98 x 0.25 x $1M = $245,000).
+    assert reference_settlement(basic_e(), B, 99_000_000.0, 10_000, 0.9) == 0.0
+    assert reference_settlement(basic_e(), B, 99_000_000.0, 10_000, 0.9, low_revenue=True) == pytest.approx(
+        245_000.0, rel=1e-12)
