@@ -1,0 +1,107 @@
+"""MSSP settlement with a minimum loss rate below the MSR, and the outputs of ``settle`` nobody read before.
+
+Hand-computed cases (42 CFR 425.605(b), (d)(1)(v), (h)) that kill mutations the suite used to
+miss (``shared/reviews/test-audit.md`` M2, M10, M11, M13): the MLR forced equal to the MSR,
+the ``mlr`` column of ``settle`` ignored, and its ``gross_savings`` and ``sharing_rate`` outputs
+computed wrongly. BASIC E, PY2024: sharing rate 0.50, loss rate 0.30, sequestration 2 %,
+loss limits 8 % of revenue and 4 % of the benchmark, half rate below the MSR for low-revenue
+ACOs with at least 5,000 beneficiaries.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from simsuite.contracts import build_contract
+from simsuite.contracts.shared_savings import settle_shared_savings
+from simsuite.tools.settle import read_settle_csv, settle_rows
+
+B = 100_000_000.0  # benchmark, dollars
+
+
+def basic_e():
+    return build_contract("mssp-basic-e", None, 2024).terms
+
+
+def test_loss_past_an_mlr_below_the_msr_is_shared():
+    # MSR 2 %, MLR 1 %; spending $101.5M: loss = 1.5 % of B >= MLR 1 %, so the whole loss is
+    # shared at 30 %: 0.30 x 1,500,000 = $450,000 owed (below both limits: 4 % x B = $4M).
+    out = settle_shared_savings(basic_e(), B, 101_500_000.0, 10_000, 0.9, "met", msr=0.02, mlr=0.01)
+    assert float(out.net) == -450_000.0
+    assert float(out.gross) == -1_500_000.0
+    assert float(out.mlr) == 0.01 and float(out.msr) == 0.02
+
+
+def test_loss_below_the_mlr_is_not_shared_even_when_a_larger_msr_would_also_spare_it():
+    # MLR 2 % (the MSR): a 1.5 % loss is below it, nothing is owed and nothing passes.
+    out = settle_shared_savings(basic_e(), B, 101_500_000.0, 10_000, 0.9, "met", msr=0.02, mlr=0.02)
+    assert float(out.net) == 0.0 and float(out.gross) == 0.0
+
+
+def test_savings_between_the_mlr_and_the_msr_are_not_shared():
+    # The MLR does not lower the savings threshold: 1.5 % savings < MSR 2 % earns nothing.
+    out = settle_shared_savings(basic_e(), B, 98_500_000.0, 10_000, 0.9, "met", msr=0.02, mlr=0.01)
+    assert float(out.net) == 0.0 and float(out.gross) == 0.0
+
+
+HEADER = ("aco_id,performance_year,track,beneficiaries,benchmark,expenditure,quality_score,"
+          "quality_standard,msr,mlr,low_revenue\n")
+ROWS = {
+    "loss past mlr": "2024,BASIC E,10000,100000000,101500000,0.9,met,0.02,0.01,false",
+    "loss below msr-as-mlr": "2024,BASIC E,10000,100000000,101500000,0.9,met,0.02,,false",
+    "half rate": "2024,BASIC E,10000,100000000,99000000,0.9,met,0.02,,true",
+    "below msr": "2024,BASIC E,10000,100000000,99000000,0.9,met,0.02,,false",
+    "above msr": "2024,BASIC E,10000,100000000,97000000,0.9,met,0.02,,false",
+}
+
+
+@pytest.fixture(scope="module")
+def settled(tmp_path_factory) -> dict[str, dict[str, float]]:
+    path: Path = tmp_path_factory.mktemp("settle") / "rows.csv"
+    path.write_text(HEADER + "".join(f"{k},{v}\n" for k, v in ROWS.items()))
+    out = settle_rows(read_settle_csv(path))
+    names = list(ROWS)
+    return {name: {col: out[col][i] for col in ("net", "gross_savings", "sharing_rate", "mlr", "msr")}
+            for i, name in enumerate(names)}
+
+
+def test_settle_reads_the_mlr_column(settled):
+    # 1.5 % loss >= MLR 1 %: 0.30 x $1.5M = $450,000 owed; the whole loss is gross.
+    r = settled["loss past mlr"]
+    assert r["net"] == -450_000.0 and r["gross_savings"] == -1_500_000.0 and r["mlr"] == 0.01
+    # Blank mlr = the MSR (2 %): the same loss passes nothing.
+    r = settled["loss below msr-as-mlr"]
+    assert r["net"] == 0.0 and r["gross_savings"] == 0.0 and r["mlr"] == 0.02
+
+
+def test_settle_reports_the_half_rate_as_the_sharing_rate(settled):
+    # Low revenue, 10,000 >= 5,000 beneficiaries, 1 % savings below the 2 % MSR:
+    # rate = 0.5 x 0.50 = 0.25; earned = 0.98 x 0.25 x $1M = $245,000; gross = the $1M saving.
+    r = settled["half rate"]
+    assert r["sharing_rate"] == 0.25
+    assert r["gross_savings"] == 1_000_000.0
+    assert r["net"] == pytest.approx(245_000.0, abs=1e-6)
+
+
+def test_settle_gross_savings_is_zero_below_the_msr_and_the_saving_above_it(settled):
+    # Not low revenue: 1 % < MSR 2 % earns nothing, and nothing passed the MSR (gross 0);
+    # the sharing rate reported is still the quality-met rate, 0.50.
+    r = settled["below msr"]
+    assert r["gross_savings"] == 0.0 and r["net"] == 0.0 and r["sharing_rate"] == 0.5
+    # 3 % >= 2 %: gross $3M, earned 0.98 x 0.50 x $3M = $1,470,000.
+    r = settled["above msr"]
+    assert r["gross_savings"] == 3_000_000.0 and r["sharing_rate"] == 0.5
+    assert r["net"] == pytest.approx(1_470_000.0, abs=1e-6)
+
+
+def test_reference_transcription_defaults_are_quality_met_and_not_low_revenue():
+    from simsuite.contracts.shared_savings import reference_settlement
+
+    # Defaults: standard met, not low revenue. 3 % savings >= MSR 2 %: 0.98 x 0.50 x $3M = $1,470,000.
+    assert reference_settlement(basic_e(), B, 97_000_000.0, 10_000, 0.9) == pytest.approx(1_470_000.0, rel=1e-12)
+    # 1 % savings below the MSR: nothing unless low revenue is said (then 0.98 x 0.25 x $1M = $245,000).
+    assert reference_settlement(basic_e(), B, 99_000_000.0, 10_000, 0.9) == 0.0
+    assert reference_settlement(basic_e(), B, 99_000_000.0, 10_000, 0.9, low_revenue=True) == pytest.approx(
+        245_000.0, rel=1e-12)
