@@ -76,3 +76,13 @@ def test_a_sure_result_has_no_spread_and_no_minus_zero():
 def test_bad_weights_are_refused(loss, weights, fragment):
     with pytest.raises(ValueError, match=fragment):
         weighted_value_at_risk(loss, weights, 0.95)
+
+
+def test_a_point_of_zero_weight_is_allowed_and_never_the_quantile():
+    # Losses 10, 20, 1,000 with probabilities 0.5, 0.5, 0: CDF 0.5, 1.0, 1.0. VaR95 = 20 (the
+    # impossible $1,000 never counts); TVaR95 = (0 + 20 x (1.0 - 0.95)) / 0.05 = 20.
+    loss, w = np.array([10.0, 20.0, 1_000.0]), np.array([0.5, 0.5, 0.0])
+    assert weighted_value_at_risk(loss, w, 0.95) == 20.0
+    assert weighted_tail_value_at_risk(loss, w, 0.95) == pytest.approx(20.0, rel=1e-12)
+    s = summarize_weighted(-loss, np.array([False, False, True]), w)
+    assert s["VaR95"] == 20.0 and s["mean"] == -15.0 and s["p_shared_savings"] == 0.0

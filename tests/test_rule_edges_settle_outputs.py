@@ -105,3 +105,61 @@ def test_reference_transcription_defaults_are_quality_met_and_not_low_revenue():
     assert reference_settlement(basic_e(), B, 99_000_000.0, 10_000, 0.9) == 0.0
     assert reference_settlement(basic_e(), B, 99_000_000.0, 10_000, 0.9, low_revenue=True) == pytest.approx(
         245_000.0, rel=1e-12)
+
+
+# --- the contract-level pieces of shared_savings: settle's gain flag, panel size, caps, guarantee ----
+
+def _panel(expenditure: list[float], **extra):
+    import numpy as np
+
+    from simsuite.contracts.base import PanelYear
+
+    x = np.array(expenditure)
+    return PanelYear(n_beneficiaries=10_000, benchmark=np.full(x.size, B), expenditure=x,
+                     quality_score=np.full(x.size, 0.9), quality_standard="met", low_revenue=False,
+                     raw=x, capped={}, expected={}, **extra)
+
+
+def test_settle_flags_a_shared_gain_only_when_savings_are_earned():
+    # BASIC E (MSR = MLR = 2 %), quality standard met: the full rate 0.50 (the sliding scale
+    # applies only under the alternative standard; `quality_sharing` "sliding", PY2023 on).
+    # $99M: 1 % savings < MSR, nothing earned; $97M: 3 %, 0.98 x 0.50 x $3M = $1,470,000;
+    # $101.5M: a 1.5 % loss < MLR, nothing owed.
+    out = build_contract("mssp-basic-e", None, 2024).settle(_panel([99e6, 97e6, 101.5e6]))
+    assert out.net.tolist() == [0.0, pytest.approx(1_470_000.0, rel=1e-12), 0.0]
+    assert out.gain_shared.tolist() == [False, True, False]
+    # MSR elected at 0: savings of $1 earn 0.98 x 0.50 x $1 = $0.49 (a shared gain, if small);
+    # spending exactly the benchmark earns nothing.
+    out = build_contract("mssp-basic-e", {"msr": 0.0}, 2024).settle(_panel([B - 1.0, B]))
+    assert out.net.tolist() == [pytest.approx(0.49, rel=1e-9), 0.0]
+    assert out.gain_shared.tolist() == [True, False]
+
+
+def test_panel_problem_only_below_the_start_of_the_msr_table():
+    from simsuite.contracts.shared_savings import panel_problem
+
+    # The MSR table of 425.604(b) starts at 500 beneficiaries.
+    variable = build_contract("mssp-basic-e", {"msr": "variable"}, 2024).terms
+    assert panel_problem(variable, 499) == (
+        "the variable MSR needs at least 500 beneficiaries (the MSSP table starts there), not 499; elect a "
+        "fixed MSR under overrides (e.g. msr: 0.02) or use a larger panel")
+    assert panel_problem(variable, 500) is None
+    assert panel_problem(basic_e(), 100) is None  # a fixed MSR settles any panel
+
+
+def test_caps_truncate_at_the_percentile_unless_it_is_one():
+    from simsuite.contracts.base import UNCAPPED, CapSpec
+    from simsuite.contracts.shared_savings import caps
+
+    assert caps(basic_e()) == (CapSpec(percentile=0.99),)
+    assert caps(basic_e().model_copy(update={"truncation_percentile": 1.0})) == (UNCAPPED,)
+
+
+def test_guarantee_without_revenue_is_half_a_percent_of_expenditure():
+    from simsuite.contracts.shared_savings import guarantee
+
+    # 0.5 % x $80M assigned expenditure = $400,000 (the expenditure limb; revenue unknown).
+    year = _panel([B], assigned_expenditure=80_000_000.0)
+    assert guarantee(basic_e(), year) == pytest.approx(400_000.0, rel=1e-12)
+    # One-sided (BASIC A): no repayment mechanism.
+    assert guarantee(build_contract("mssp-basic-a", None, 2024).terms, year) is None
