@@ -157,6 +157,9 @@ def test_rank_uses_the_limits_it_is_given_not_the_appetites():
     checks = [a.checks for a in assess(ds, RiskAppetite(max_var95=1_100_000.0), [VAR])]
     assert [[c.verdict for c in cs] for cs in checks] == [["within"], ["within"], ["exceeds"]]
     assert [c.limit for cs in checks for c in cs] == [VAR, VAR, VAR]
+    # Without limits, assess checks the appetite's ($1.3M): all three VaR95s are within it.
+    checks = [a.checks for a in assess(ds, RiskAppetite(max_var95=1_300_000.0))]
+    assert [[(c.limit.value, c.verdict) for c in cs] for cs in checks] == [[(1_300_000.0, "within")]] * 3
 
 
 def test_a_lead_of_more_than_two_standard_errors_is_not_flagged():
