@@ -188,3 +188,70 @@ def test_tvar_and_moment_errors_by_hand():
     # (2 x (5 - 4.75) / 0.25: 4.75 = 5 x 0.95 is inexact in binary, hence approx)
     assert (v["TVaR95"], v["TVaR99"]) == (pytest.approx(2.0, rel=1e-12), pytest.approx(2.0, rel=1e-12))
     assert (e["TVaR95"], e["TVaR99"]) == (pytest.approx(0.0, abs=1e-12), pytest.approx(0.0, abs=1e-12))
+
+
+def test_standard_errors_of_tiny_samples():
+    from simsuite.results.risk import summarize, tvar_standard_error, var_standard_error
+
+    # Two simulations, losses 0 and 1, p = 0.5: h = 0.771 (n = 2), the window runs from rank
+    # ceil(2 x -0.271) - 1 = -1, kept at 0, to ceil(2 x 1.271) - 1 = 2, kept at 1; no atom.
+    # Sparsity (1 - 0) / (1 / 2) = 2; SE = sqrt(0.25 / 2) x 2 = sqrt(0.5).
+    assert _hall_sheather(2, 0.5) == pytest.approx(0.771, abs=1e-3)
+    assert var_standard_error(np.array([0.0, 1.0]), 0.5) == pytest.approx(math.sqrt(0.5), rel=1e-12)
+    # One simulation: sd and every error 0 (no spread can be estimated), not NaN.
+    v, e = summarize(np.array([5.0]), np.array([True]))
+    assert v["sd"] == 0.0 and e["mean"] == 0.0 and e["sd"] == 0.0
+    # Two simulations 1 and 3: sd (ddof 1) = sqrt(2).
+    v, _ = summarize(np.array([1.0, 3.0]), np.array([False, False]))
+    assert v["sd"] == pytest.approx(math.sqrt(2.0), rel=1e-12)
+    # Losses 1..10, p = 0.9: VaR = 9, TVaR = 10; tail {9, 10} has variance 0.25:
+    # SE = sqrt((0.25 + 0.9 x 1^2) / (10 x 0.1)) = sqrt(1.15).
+    assert tvar_standard_error(np.arange(1.0, 11.0), 0.9, 9.0, 10.0) == pytest.approx(math.sqrt(1.15), rel=1e-12)
+
+
+def test_moment_errors_do_not_depend_on_the_mean_and_scale_with_the_spread():
+    from simsuite.results.risk import summarize
+
+    # Net -1, 0, 1, 2, 3: mean 1, deviations as in the test above: sd sqrt(2.5), SE of the sd sqrt(0.011);
+    # one loss in five: P(loss) 0.2 with SE sqrt(0.2 x 0.8 / 5) = sqrt(0.032).
+    v, e = summarize(np.array([-1.0, 0.0, 1.0, 2.0, 3.0]), np.array([False, False, False, True, True]))
+    assert v["mean"] == 1.0 and v["p_loss"] == 0.2
+    assert e["sd"] == pytest.approx(math.sqrt(0.011), rel=1e-12)
+    assert e["p_loss"] == pytest.approx(math.sqrt(0.032), rel=1e-12)
+    # A tenth of the spread (sd 0.158 < 1): a tenth of the SE of the sd.
+    _, e = summarize(np.array([-0.2, -0.1, 0.0, 0.1, 0.2]), np.array([False] * 5))
+    assert e["sd"] == pytest.approx(0.1 * math.sqrt(0.011), rel=1e-9)
+
+
+def test_an_atom_is_a_value_drawn_three_times():
+    from simsuite.results.risk import _is_atom
+
+    x = np.array([1.0, 2.0, 2.0, 3.0, 3.0, 3.0, 4.0])
+    assert [_is_atom(x, v) for v in (1.0, 2.0, 3.0, 4.0)] == [False, False, True, False]
+
+
+def test_jump_error_at_the_top_of_the_sample():
+    from simsuite.results.risk import _jump_standard_error
+
+    # Losses 0..95, then 96 three times (an atom), then 200; n = 100, p = 0.95. Rank sd sqrt(4.75),
+    # centre 95, window ranks 90..99 (ceil(99.27) = 100 kept at 99). Edges next to the atom:
+    # after rank 95 (95 -> 96), 1 rank from 95: gap 1; after rank 98 (96 -> 200), 4 ranks away: gap 104.
+    loss = np.concatenate([np.arange(96.0), np.full(3, 96.0), [200.0]])
+    sd = math.sqrt(4.75)
+
+    def mixture(ranks: float, gap: float) -> float:
+        q = 0.5 * math.erfc(ranks / sd / math.sqrt(2))
+        return gap * math.sqrt(q * (1 - q))
+
+    # 104 x sqrt(q (1 - q)) with q = Phi(-4 / 2.17945) = 0.0332: about 18.6, larger than 1 x 0.468.
+    assert mixture(4, 104) == pytest.approx(18.64, abs=0.01) and mixture(1, 1) == pytest.approx(0.468, abs=1e-3)
+    assert _jump_standard_error(loss, 0.95) == pytest.approx(mixture(4, 104), rel=1e-12)
+
+
+def test_tail_levels_must_lie_strictly_between_zero_and_one():
+    from simsuite.results.risk import level_tag
+
+    for level in (0.0, 1.0):
+        with pytest.raises(ValueError, match="strictly between 0 and 1"):
+            level_tag(level)
+    assert level_tag(0.995) == "99.5"
