@@ -163,3 +163,48 @@ def test_guarantee_without_revenue_is_half_a_percent_of_expenditure():
     assert guarantee(basic_e(), year) == pytest.approx(400_000.0, rel=1e-12)
     # One-sided (BASIC A): no repayment mechanism.
     assert guarantee(build_contract("mssp-basic-a", None, 2024).terms, year) is None
+
+
+def test_risk_ratio_follows_the_cap_of_the_agreement_year():
+    import numpy as np
+
+    from simsuite.contracts.base import RiskGrowth
+    from simsuite.contracts.shared_savings import risk_ratio
+
+    # Two equally weighted types, HCC ratios 1.10 and 1.00: aggregate growth 5 %.
+    h, w = np.array([1.10, 1.00]), np.array([1.0, 1.0])
+    # Agreement from 2024 with demographic ratios 1.01: cap 1 % + 3 % = 4 % < 5 % -> each type at most 1.04.
+    got = risk_ratio(basic_e(), RiskGrowth(2024, h, w, demographic_ratio=np.array([1.01, 1.01])))
+    np.testing.assert_allclose(got, [1.04, 1.00], rtol=1e-12)
+    # Demographic ratios 1.03: cap 6 % >= 5 % -> unchanged.
+    got = risk_ratio(basic_e(), RiskGrowth(2024, h, w, demographic_ratio=np.array([1.03, 1.03])))
+    np.testing.assert_allclose(got, [1.10, 1.00], rtol=1e-12)
+    # Agreement from 2024 without a demographic ratio: refused (`check` asks the scenario for it).
+    with pytest.raises(ValueError, match="demographic ratio is needed"):
+        risk_ratio(basic_e(), RiskGrowth(2024, h, w))
+    # Agreement from 2023 without one: the flat 3 % cap per type, 1.10 -> 1.03.
+    got = risk_ratio(basic_e(), RiskGrowth(2023, h, w))
+    np.testing.assert_allclose(got, [1.03, 1.00], rtol=1e-12)
+
+
+def test_a_rate_not_given_comes_from_the_terms_and_a_given_one_is_kept():
+    # BASIC E's own MSR and MLR are 2 %. MSR given as 3 %, MLR not: savings of 2.5 % earn nothing
+    # (below 3 %); a loss of 2.5 % passes the terms' 2 % MLR: 0.30 x $2.5M = $750,000 owed.
+    out = settle_shared_savings(basic_e(), B, [97_500_000.0, 102_500_000.0], 10_000, 0.9, "met", msr=0.03)
+    assert out.net.tolist() == [0.0, -750_000.0]
+    # MLR given as 1 %, MSR not: a 1.5 % loss is shared (0.30 x $1.5M = $450,000); 1.5 % savings are
+    # below the terms' 2 % MSR.
+    out = settle_shared_savings(basic_e(), B, [101_500_000.0, 98_500_000.0], 10_000, 0.9, "met", mlr=0.01)
+    assert out.net.tolist() == [-450_000.0, 0.0]
+
+
+def test_half_rate_below_the_msr_from_the_first_cent_and_not_at_zero():
+    # Low-revenue BASIC E ACO with 10,000 beneficiaries (>= 5,000), MSR 2 %: savings of $0.50 are below
+    # the MSR, shared at half the rate: 0.98 x 0.25 x 0.50 = $0.1225, flagged as reduced, rate 0.25.
+    # Spending exactly the benchmark: nothing, not reduced, the reported rate is the full 0.50.
+    out = settle_shared_savings(basic_e(), B, [B - 0.5, B], 10_000, 0.9, "met", low_revenue=True)
+    assert out.net.tolist() == [pytest.approx(0.1225, rel=1e-9), 0.0]
+    assert out.reduced_below_msr.tolist() == [True, False]
+    assert out.sharing_rate.tolist() == [0.25, 0.5]
+    # Gross savings: the $0.50 (shared, at the half rate) and $0.
+    assert out.gross.tolist() == [0.5, 0.0]
