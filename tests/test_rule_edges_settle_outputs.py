@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from simsuite.contracts import build_contract
@@ -208,3 +209,21 @@ def test_half_rate_below_the_msr_from_the_first_cent_and_not_at_zero():
     assert out.sharing_rate.tolist() == [0.25, 0.5]
     # Gross savings: the $0.50 (shared, at the half rate) and $0.
     assert out.gross.tolist() == [0.5, 0.0]
+
+
+def test_quality_standard_met_by_default_and_a_zero_score_under_the_gate():
+    from simsuite.contracts.shared_savings import final_sharing_rate
+
+    # settle_shared_savings without a standard: met. 3 % savings: 0.98 x 0.50 x $3M = $1,470,000.
+    assert float(settle_shared_savings(basic_e(), B, 97_000_000.0, 10_000, 0.9).net) == 1_470_000.0
+    # PY2021-2022 ("gate"): the full rate if the standard is met, whatever the score, even 0.
+    gate = basic_e().model_copy(update={"quality_sharing": "gate"})
+    assert final_sharing_rate(gate, np.array([0.0, 0.4]), "met").tolist() == [0.5, 0.5]
+    assert final_sharing_rate(gate, np.array([0.0, 0.4]), "not_met").tolist() == [0.0, 0.0]
+
+
+def test_a_share_below_the_msr_of_zero_pays_nothing():
+    # Terms whose low-revenue share below the MSR is 0 (not None): the reduced branch applies, at 0.
+    t = basic_e().model_copy(update={"low_revenue_share_below_msr": 0.0})
+    out = settle_shared_savings(t, B, 99_000_000.0, 10_000, 0.9, "met", low_revenue=True)
+    assert float(out.net) == 0.0 and bool(out.reduced_below_msr) and float(out.sharing_rate) == 0.0
