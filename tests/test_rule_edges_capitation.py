@@ -52,3 +52,18 @@ def test_no_specific_stop_loss_costs_no_premium():
     t = CapitationTerms(pmpm=1_000.0, specific_attachment=250_000.0, specific_coinsurance=0.1,
                         specific_premium_loading=0.2)
     assert abs(specific_premium(t, 120_000, 1e8, 9e7) - 10_800_000.0) < 1e-6
+
+
+def test_caps_and_the_exact_total_follow_the_specific_attachment():
+    from simsuite.contracts.base import UNCAPPED, CapSpec, PanelTotal
+    from simsuite.contracts.capitation import caps, exact_total
+
+    # Without specific stop-loss the raw cost is all the settlement reads.
+    plain = CapitationTerms(pmpm=1_000.0)
+    assert caps(plain) == (UNCAPPED,)
+    assert exact_total(plain) == PanelTotal(UNCAPPED, 0.0)
+    # Attaching at $250,000 with 10 % coinsurance: the raw cost and the cost capped at $250,000;
+    # the exact total is sum_i min(C_i, 250,000) + 0.10 x (C_i - 250,000)+.
+    stop = CapitationTerms(pmpm=1_000.0, specific_attachment=250_000.0, specific_coinsurance=0.1)
+    assert caps(stop) == (UNCAPPED, CapSpec(dollars=250_000.0))
+    assert exact_total(stop) == PanelTotal(CapSpec(dollars=250_000.0), 0.1)

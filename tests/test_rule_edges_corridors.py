@@ -113,3 +113,17 @@ def test_gain_flag_is_a_positive_result_after_the_withhold():
     panel = PanelYear(n_beneficiaries=10_000, benchmark=np.full(2, B), expenditure=x,
                       quality_score=np.ones(2), raw=x, capped={}, expected={})
     assert settle(t, panel).gain_shared.tolist() == [True, False]
+
+
+def test_a_zero_result_on_the_gross_basis_settles_to_zero_dollars():
+    # Expenditure = B: S = 0, nothing kept or owed, and 2 % of |S| = $0 off: exactly $0.00, a float.
+    t = CorridorTerms(bands=BANDS, sequestration=0.02, sequestration_base="gross", sequestration_on_losses=True)
+    x = np.array([B, B - 8_000_000.0])
+    panel = PanelYear(n_beneficiaries=10_000, benchmark=np.array([B, B]), expenditure=x,
+                      quality_score=np.array([1.0, 1.0]), raw=x, capped={}, expected={})
+    out = settle(t, panel)
+    # second simulation as in test_gross_sequestration_on_a_gain: $6,340,000
+    assert out.net.dtype == np.float64
+    assert out.net.tolist() == [0.0, pytest.approx(6_340_000.0, rel=1e-12)]
+    assert out.gain_shared.tolist() == [False, True]
+    assert reference_settlement(t, B, B, 1.0) == 0.0

@@ -33,3 +33,15 @@ def test_demographic_growth_raises_the_cap_per_simulation():
 def test_agreements_before_2024_cap_each_ratio_at_three_percent():
     got = capped_risk_ratio(2019, np.array([1.10, 0.90]), np.ones(2), np.ones(2))
     assert got.tolist() == pytest.approx([1.03, 0.90], rel=1e-12)
+
+
+def test_growth_exactly_at_the_cap_is_not_capped():
+    # Two equally weighted types; demographic ratios 1.47: cap = 0.47 + 0.03 = 0.50 (chosen so that
+    # both sides are exact in binary). HCC ratios 1.75 and 1.25: aggregate growth (1.75 + 1.25) / 2 - 1
+    # = 0.50, equal to the cap, not above it: the ratios stand (capped, 1.75 would become 1.50).
+    w = np.array([1.0, 1.0])
+    got = capped_risk_ratio(2024, np.array([1.75, 1.25]), np.array([1.47, 1.47]), w)
+    assert got.tolist() == [1.75, 1.25]
+    # A hair above (1.75 -> 1.7500001): capped per type at 1.50.
+    got = capped_risk_ratio(2024, np.array([1.7500001, 1.25]), np.array([1.47, 1.47]), w)
+    assert got.tolist() == [pytest.approx(1.5, rel=1e-12), 1.25]

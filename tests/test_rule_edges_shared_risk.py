@@ -70,3 +70,17 @@ def test_settle_flags_a_gain_of_cents_as_shared():
     out = settle(risk(), panel)
     assert out.net.tolist() == [0.25, 0.0]
     assert out.gain_shared.tolist() == [True, False]
+
+
+def test_shared_result_broadcasts_a_scalar_target_over_results_and_back():
+    # `shared_result` is vectorised in either argument. 50 % flat sharing, no thresholds.
+    t = risk()
+    # One target ($62.5M), three results: +$1M -> +$500,000; -$2M -> -$1M; 0 -> 0.
+    got = shared_result(t, TARGET, np.array([1_000_000.0, -2_000_000.0, 0.0]))
+    assert got.tolist() == [500_000.0, -1_000_000.0, 0.0]
+    # One result (+$1M), two targets: 50 % of $1M either way, $500,000 each.
+    got = shared_result(t, np.array([TARGET, 2 * TARGET]), 1_000_000.0)
+    assert got.tolist() == [500_000.0, 500_000.0]
+    # Upside only (no loss bands): a loss of $2M costs nothing, savings of $1M pay $500,000.
+    got = shared_result(risk(arrangement="upside_only", loss_share=None), TARGET, np.array([-2_000_000.0, 1e6]))
+    assert got.tolist() == [0.0, 500_000.0]
