@@ -69,7 +69,9 @@ def test_sweep(example, tmp_path):
 
 def test_report(example, tmp_path):
     report = tmp_path / "report.html"
-    out = simsuite("report", str(example), "--sims", "400", "--side-sims", "200", "--out", str(report),
+    # Two panel sizes and the fewest side simulations: every figure and section is still drawn.
+    out = simsuite("report", str(example), "--sims", "400", "--side-sims", "100", "--sizes", "6000,20000",
+                   "--out", str(report),
                    cwd=tmp_path)
     assert_ok(out)
     text = report.read_text(encoding="utf-8")

@@ -164,7 +164,9 @@ def test_results_do_not_depend_on_block_size_or_vectorisation():
     key, *arrays = _case()
     want = _run(panel_totals, key, 5, 77, *arrays)
     assert np.all(np.isfinite(want))
-    for block, parallel in ((1, False), (3, False), (16, False), (32, True), (64, False)):
+    # A block of one lane, one that does not divide the vector width, and a parallel one
+    # wider than the default (each variant is a compile of its own: a few seconds).
+    for block, parallel in ((1, False), (3, False), (64, True)):
         got = _run(_kernel_with_block(block, parallel), key, 5, 77, *arrays)
         assert np.array_equal(got, want), f"BLOCK={block}"
 
