@@ -68,7 +68,7 @@ CHILD = textwrap.dedent("""
     spec = sc.spec.model_dump(exclude_none=True)
     spec["population"]["beneficiaries"] = n
     if kind == "one-year":  # the same panel and contracts' first year, no horizon
-        for key in ("horizon", "dynamics", "organisation", "region", "risk_growth", "trends"):
+        for key in ("horizon", "dynamics", "organisation", "region", "risk_growth", "trends", "finance", "risk_appetite"):
             spec.pop(key, None)
         spec["performance_year"] = 2027
         spec["contracts"] = [{"preset": "mssp-basic-a"}, {"preset": "mssp-basic-e"}, {"preset": "mssp-enhanced"}]
